@@ -1,0 +1,140 @@
+/**
+ * Builds the one frozen configuration of a process: schema defaults, then a JSON file, then
+ * `UNDERTONE_*` environment variables, then CLI overrides, each later source winning. This is the
+ * only module that reads `process.env` for settings.
+ *
+ * Environment names are the setting path in upper snake case: `server.port` is
+ * `UNDERTONE_SERVER_PORT`, `asr.remote.url` is `UNDERTONE_ASR_REMOTE_URL`. Lists are
+ * comma-separated.
+ */
+import { readFileSync } from 'node:fs';
+import { configSchema, type UndertoneConfig } from './schema.js';
+import { UndertoneError } from '../errors/undertone-error.js';
+
+export interface ConfigSources {
+  /** Path of a JSON config file. */
+  file?: string;
+  /** Environment, `process.env` by default. */
+  env?: Record<string, string | undefined>;
+  /** Overrides by setting path, e.g. `{ 'server.port': '0' }`, as typed on a command line. */
+  overrides?: Record<string, string | number | boolean>;
+}
+
+type LeafKind = 'number' | 'boolean' | 'string' | 'list';
+interface Leaf {
+  path: string[];
+  kind: LeafKind;
+}
+
+/** Every setting path in the schema with how its text form is parsed. */
+export function listSettings(): Leaf[] {
+  const leaves: Leaf[] = [];
+  walk(configSchema, [], leaves);
+  return leaves;
+}
+
+function unwrap(schema: any): any {
+  let s = schema;
+  while (s?._zod?.def?.innerType) s = s._zod.def.innerType;
+  return s;
+}
+
+function walk(schema: any, path: string[], out: Leaf[]): void {
+  const s = unwrap(schema);
+  const type = s._zod.def.type;
+  if (type === 'object') {
+    for (const [key, child] of Object.entries(s._zod.def.shape)) walk(child, [...path, key], out);
+    return;
+  }
+  const kind: LeafKind =
+    type === 'number' ? 'number' : type === 'boolean' ? 'boolean' : type === 'array' ? 'list' : 'string';
+  out.push({ path, kind });
+}
+
+const envName = (path: string[]): string =>
+  'UNDERTONE_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+
+function parseText(leaf: Leaf, text: string, origin: string): unknown {
+  const where = `${leaf.path.join('.')} (from ${origin})`;
+  switch (leaf.kind) {
+    case 'number': {
+      const n = Number(text);
+      if (text.trim() === '' || !Number.isFinite(n)) {
+        throw configError(`${where}: expected a number, got ${JSON.stringify(text)}`);
+      }
+      return n;
+    }
+    case 'boolean':
+      if (/^(1|true|yes|on)$/i.test(text)) return true;
+      if (/^(0|false|no|off)$/i.test(text)) return false;
+      throw configError(`${where}: expected true or false, got ${JSON.stringify(text)}`);
+    case 'list':
+      return text.split(',').map((s) => s.trim()).filter(Boolean);
+    default:
+      return text;
+  }
+}
+
+function setPath(target: Record<string, any>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key];
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function configError(message: string): UndertoneError {
+  return new UndertoneError('UT_ERR_CONFIG', message, { category: 'bad-input' });
+}
+
+/** Loads, validates and freezes the configuration. Throws `UT_ERR_CONFIG` listing every bad value. */
+export function loadConfig(sources: ConfigSources = {}): UndertoneConfig {
+  const raw: Record<string, any> = {};
+
+  if (sources.file) {
+    let text: string;
+    try {
+      text = readFileSync(sources.file, 'utf8');
+    } catch (err) {
+      throw configError(`config file ${sources.file}: cannot be read (${(err as Error).message})`);
+    }
+    try {
+      Object.assign(raw, JSON.parse(text));
+    } catch (err) {
+      throw configError(`config file ${sources.file}: not valid JSON (${(err as Error).message})`);
+    }
+  }
+
+  const leaves = listSettings();
+  const env = sources.env ?? process.env;
+  for (const leaf of leaves) {
+    const name = envName(leaf.path);
+    const text = env[name];
+    if (text !== undefined) setPath(raw, leaf.path, parseText(leaf, text, name));
+  }
+
+  for (const [key, value] of Object.entries(sources.overrides ?? {})) {
+    const leaf = leaves.find((l) => l.path.join('.') === key);
+    if (!leaf) throw configError(`${key}: no such setting`);
+    const parsed = typeof value === 'string' ? parseText(leaf, value, `--${key}`) : value;
+    setPath(raw, leaf.path, parsed);
+  }
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw configError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return deepFreeze(result.data);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export { envName as settingEnvName };

@@ -1,0 +1,3 @@
+export * from './messages.js';
+export * from './frame-header.js';
+export * from './error-codes.js';
