@@ -31,9 +31,17 @@ export const ERROR_CODES = {
   ttsFailed: 'UT_ERR_TTS_FAILED',
   ttsTimeout: 'UT_ERR_TTS_TIMEOUT',
   modelMissing: 'UT_ERR_MODEL_MISSING',
+  modelDownload: 'UT_ERR_MODEL_DOWNLOAD',
+  unknownModel: 'UT_ERR_UNKNOWN_MODEL',
   overloaded: 'UT_ERR_OVERLOADED',
   modeNotSupported: 'UT_ERR_MODE_NOT_SUPPORTED',
   internal: 'UT_ERR_INTERNAL',
+  // HTTP side and boot (gateway)
+  notFound: 'UT_ERR_NOT_FOUND',
+  methodNotAllowed: 'UT_ERR_METHOD_NOT_ALLOWED',
+  bodyTooLarge: 'UT_ERR_BODY_TOO_LARGE',
+  notReady: 'UT_ERR_NOT_READY',
+  transportUnavailable: 'UT_ERR_TRANSPORT_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
