@@ -36,6 +36,8 @@ export const configSchema = z
         maxSessionDurationS: positiveInt.default(4 * 3600),
         /** Largest binary or text frame accepted, in bytes. */
         maxFrameBytes: positiveInt.default(64 * 1024),
+        /** Largest HTTP request body (e.g. `POST /v1/transcribe`), in bytes. */
+        maxBodyBytes: positiveInt.default(32 * 1024 * 1024),
         /** Frames queued per session before new ones are dropped with an error. */
         maxQueuedFrames: positiveInt.default(200),
         /** How long a dropped session waits for its client to resume, in ms. 0 disables resume. */

@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   overloaded: 'UT_ERR_OVERLOADED',
   modeNotSupported: 'UT_ERR_MODE_NOT_SUPPORTED',
   internal: 'UT_ERR_INTERNAL',
+  /** An emotion weights file (`emotion.weightsFile`, `undertone emotion fit`) is unreadable or malformed. */
+  badWeights: 'UT_ERR_BAD_WEIGHTS',
   // HTTP side and boot (gateway)
   notFound: 'UT_ERR_NOT_FOUND',
   methodNotAllowed: 'UT_ERR_METHOD_NOT_ALLOWED',

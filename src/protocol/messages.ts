@@ -56,6 +56,11 @@ export interface SessionStartMessage {
   apiKey?: string;
   /** Token from an earlier `session.started`, to resume a dropped session. */
   resumeToken?: string;
+  /**
+   * With `resumeToken`: the `eventIndex` of the last event this client received, so the server
+   * replays only the events after it. Absent: the server replays what it buffered while detached.
+   */
+  lastEventIndex?: number;
   /** Emotion inference; off for a whole session, or for some tracks only (by channel index). */
   emotion?: { enabled?: boolean; disabledChannels?: number[] };
   /** Interval of `prosody` events in ms; 0 turns them off. Server default applies when absent. */
@@ -114,6 +119,11 @@ interface EventBase {
   sessionId: string;
   /** Session audio time in ms. */
   timeMs: number;
+  /**
+   * Position of this event in the session's event stream (0, 1, 2, ...), when the server numbers
+   * events; a resuming client sends the last one it saw as `lastEventIndex` and drops repeats.
+   */
+  eventIndex?: number;
 }
 
 export interface SessionStartedEvent extends EventBase {
@@ -202,6 +212,8 @@ export interface ResponseStartedEvent extends EventBase {
   responseId: string;
   /** The user segment this answers (or `text:<n>` for `input.text`). */
   inReplyTo: string;
+  /** Response number carried in the `stream` field of this response's agent audio frames. */
+  stream?: number;
 }
 
 export interface ResponseTextDeltaEvent extends EventBase {
