@@ -26,9 +26,20 @@ export interface AsrResult {
   compressionRatio?: number;
 }
 
+/** One entry of `AsrEngine.transcribeBatch`. */
+export interface AsrBatchRequest {
+  audio: Float32Array;
+  options?: AsrOptions;
+}
+
 /** Turns one piece of 16 kHz mono audio (up to 30 s) into text. Shared by all sessions. */
 export interface AsrEngine {
   readonly name: string;
   transcribe(audio: Float32Array, options?: AsrOptions): Promise<AsrResult>;
+  /**
+   * Decodes several requests in one run where the engine can (a batched encoder). Results come
+   * in request order; one request's failure is its own Error entry, not a rejection of all.
+   */
+  transcribeBatch?(requests: AsrBatchRequest[]): Promise<(AsrResult | Error)[]>;
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ import { LlamaCppEngine } from '../llm/engines/llama-cpp.js';
 import { OpenAiChatEngine } from '../llm/engines/openai-chat.js';
 import { TransformersLocalEngine } from '../llm/engines/transformers-local.js';
 import { TransformersTtsEngine } from '../tts/engines/transformers-tts.js';
+import { OpenAiSpeechEngine } from '../tts/engines/openai-speech.js';
 import type { LoadProgress } from './readiness.js';
 
 type OnnxDtype = 'fp32' | 'fp16' | 'q8' | 'q4';
@@ -106,7 +107,9 @@ export async function createEngines(
     const llm = await step('llm', llmModel?.id ?? `remote ${config.llm.remote.url}`, () =>
       loadLlm(config, llmModel, log),
     );
-    const tts = await step('tts', ttsModel!.id, () => loadTts(config, ttsModel!, log));
+    const tts = await step('tts', ttsModel?.id ?? `remote ${config.tts.remote.url}`, () =>
+      loadTts(config, ttsModel, log),
+    );
     log.info(
       { vad: config.vad.model, asr: asr.name, llm: llm.name, tts: tts.name },
       'engines loaded',
@@ -127,15 +130,8 @@ export async function closeEngines(engines: Engines, log: Logger): Promise<void>
   }
 }
 
-async function resolveTts(config: UndertoneConfig): Promise<ResolvedModel> {
-  if (config.tts.engine === 'openai') {
-    // TODO: a remote TTS engine (tts/engines/) does not exist yet; the schema already allows it.
-    throw new UndertoneError(
-      ERROR_CODES.modeNotSupported,
-      'tts.engine "openai" is not available in this build; use tts.engine "transformers"',
-      { category: 'bad-input', recoverable: false },
-    );
-  }
+async function resolveTts(config: UndertoneConfig): Promise<ResolvedModel | undefined> {
+  if (config.tts.engine === 'openai') return undefined;
   return resolveModelInfo('tts' satisfies ModelKind, config);
 }
 
@@ -227,7 +223,22 @@ async function loadLlm(
   });
 }
 
-function loadTts(config: UndertoneConfig, model: ResolvedModel, log: Logger): Promise<TtsEngine> {
+async function loadTts(
+  config: UndertoneConfig,
+  model: ResolvedModel | undefined,
+  log: Logger,
+): Promise<TtsEngine> {
+  if (!model) {
+    const tts = config.tts;
+    return new OpenAiSpeechEngine({
+      url: tts.remote.url!,
+      apiKey: tts.remote.apiKey,
+      model: tts.remote.model,
+      voice: tts.voice,
+      timeoutMs: tts.timeoutMs,
+      logger: log.child({ stage: 'tts' }),
+    });
+  }
   return TransformersTtsEngine.create({
     modelDir: model.path,
     device: config.models.device,

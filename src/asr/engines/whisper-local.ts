@@ -1,0 +1,393 @@
+/**
+ * Whisper on this machine: transformers.js 4 on onnxruntime-node, weights from a local folder
+ * (nothing is fetched). One loaded copy per folder, device and dtype in the process, shared by
+ * every engine object that asks for it.
+ *
+ * A decode mirrors the transformers.js `automatic-speech-recognition` pipeline step for step
+ * (the model's own feature extractor, greedy `generate`, the tokenizer's `_decode_asr`), so that
+ * without a prompt its text equals the pipeline's. On top it:
+ * - batches requests that share their prompt tokens into one `generate` ([B, 80, 3000]);
+ * - feeds a prompt after `<|startofprev|>`, as OpenAI's `transcribe()` does;
+ * - reads Whisper's failure signs: the no-speech probability (softmax of the first step's logits
+ *   at `<|startoftranscript|>`, token `<|nospeech|>` or `<|nocaptions|>`), the average log
+ *   probability of the chosen tokens, and the gzip compression ratio of the text.
+ */
+import { isAbsolute } from 'node:path';
+import {
+  LogitsProcessor,
+  LogitsProcessorList,
+  Tensor,
+  cat,
+  env,
+  pipeline,
+} from '@huggingface/transformers';
+import { UndertoneError } from '../../errors/undertone-error.js';
+import { ERROR_CODES } from '../../protocol/error-codes.js';
+import { compressionRatio } from '../transcript-filter.js';
+import type { AsrBatchRequest, AsrEngine, AsrOptions, AsrResult } from '../types.js';
+
+export interface WhisperLocalOptions {
+  /** Absolute path of a folder laid out as transformers.js loads Whisper (see FINDINGS.md). */
+  modelDir: string;
+  device?: 'cpu' | 'cuda';
+  /** Weight files: fp32 (no suffix), fp16 (`_fp16`), q8 (`_quantized`), q4 (`_q4`). */
+  dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
+  /** Intra-op threads per ONNX session (config `models.threads`, default 1). */
+  threads?: number;
+  /** Language for multilingual checkpoints when a request names none (default `en`). */
+  language?: string;
+  /** Ask the model for segment timestamps (decodes one by one, without prompts). Default false. */
+  timestamps?: boolean;
+  /**
+   * Run the encoder once over a whole batch. Default: on for cuda, off for cpu, where one
+   * thread took longer for a batch of 4 than for 4 runs (bench/asr.ts); requests of a batch
+   * are then decoded one after another.
+   */
+  batchEncoder?: boolean;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- transformers.js internals are untyped */
+type AsrPipeline = any;
+
+interface LoadedWhisper {
+  pipe: AsrPipeline;
+  refs: number;
+  /** Serialises decodes: the capture hooks below hold per-run state. */
+  lock: Promise<unknown>;
+  capture: { sotIndex: number; noSpeech: number[] | null } | null;
+}
+
+const loaded = new Map<string, Promise<LoadedWhisper>>();
+
+/** How many Whisper models this process holds (one per folder, device and dtype). */
+export function whisperModelsLoaded(): number {
+  return loaded.size;
+}
+
+async function load(options: Required<Pick<WhisperLocalOptions, 'modelDir' | 'device' | 'dtype' | 'threads'>>) {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  const pipe = await pipeline('automatic-speech-recognition', options.modelDir, {
+    device: options.device,
+    dtype: options.dtype,
+    session_options: { intraOpNumThreads: options.threads, interOpNumThreads: 1 },
+  });
+  const entry: LoadedWhisper = { pipe, refs: 0, lock: Promise.resolve(), capture: null };
+
+  // The first decoder forward of a run sees the whole prompt: read the no-speech probability
+  // at the <|startoftranscript|> position from its raw logits.
+  const model = pipe.model;
+  const forward = model.forward.bind(model);
+  const noSpeechId = tokenId(pipe.tokenizer, '<|nospeech|>') ?? tokenId(pipe.tokenizer, '<|nocaptions|>');
+  model.forward = async (inputs: unknown) => {
+    const out = await forward(inputs);
+    const capture = entry.capture;
+    if (capture && capture.noSpeech === null && out.logits && noSpeechId !== undefined) {
+      capture.noSpeech = noSpeechProbs(out.logits, capture.sotIndex, noSpeechId);
+    }
+    return out;
+  };
+  return entry;
+}
+
+function tokenId(tokenizer: any, token: string): number | undefined {
+  const id = tokenizer.convert_tokens_to_ids(token);
+  return typeof id === 'number' ? id : undefined;
+}
+
+function noSpeechProbs(logits: Tensor, sotIndex: number, tokenIdx: number): number[] {
+  const [batch, length, vocab] = logits.dims as [number, number, number];
+  const data = logits.data as Float32Array;
+  const position = Math.min(sotIndex, length - 1);
+  const out: number[] = [];
+  for (let b = 0; b < batch; b++) {
+    const row = data.subarray((b * length + position) * vocab, (b * length + position + 1) * vocab);
+    out.push(Math.exp(row[tokenIdx]! - logSumExp(row)));
+  }
+  return out;
+}
+
+function logSumExp(row: Float32Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
+  if (max === -Infinity) return -Infinity;
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
+  return max + Math.log(sum);
+}
+
+/** Sums the log probability of each row's chosen (greedy) token, step by step, until its EOS. */
+class LogprobObserver extends LogitsProcessor {
+  sums: number[] = [];
+  counts: number[] = [];
+
+  constructor(private readonly eosId: number) {
+    super();
+  }
+
+  override _call(inputIds: bigint[][], logits: Tensor): Tensor {
+    const [batch, vocab] = [logits.dims[0]!, logits.dims.at(-1)!];
+    const data = logits.data as Float32Array;
+    for (let b = 0; b < batch; b++) {
+      const row = inputIds[b]!;
+      if (this.counts[b] !== undefined && Number(row.at(-1)) === this.eosId) continue;
+      const values = data.subarray(b * vocab, (b + 1) * vocab);
+      let max = -Infinity;
+      for (let i = 0; i < vocab; i++) if (values[i]! > max) max = values[i]!;
+      this.sums[b] = (this.sums[b] ?? 0) + (max - logSumExp(values));
+      this.counts[b] = (this.counts[b] ?? 0) + 1;
+    }
+    return logits;
+  }
+}
+
+const MAX_SAMPLES = 30 * 16_000;
+const MAX_PROMPT_TOKENS = 223;
+
+/** Loads (or reuses) the model and returns an engine over it. */
+export async function createWhisperLocalAsr(options: WhisperLocalOptions): Promise<AsrEngine> {
+  if (!isAbsolute(options.modelDir)) {
+    throw new UndertoneError(ERROR_CODES.modelMissing, `whisper model folder must be absolute: ${options.modelDir}`, {
+      category: 'internal',
+      recoverable: false,
+    });
+  }
+  const settings = {
+    modelDir: options.modelDir,
+    device: options.device ?? 'cpu',
+    dtype: options.dtype ?? 'fp32',
+    threads: options.threads ?? 1,
+  };
+  const key = `${settings.modelDir}|${settings.device}|${settings.dtype}`;
+  let pending = loaded.get(key);
+  if (!pending) {
+    pending = load(settings);
+    loaded.set(key, pending);
+  }
+  let entry: LoadedWhisper;
+  try {
+    entry = await pending;
+  } catch (err) {
+    loaded.delete(key);
+    throw new UndertoneError(ERROR_CODES.modelMissing, `cannot load whisper from ${settings.modelDir}`, {
+      category: 'internal',
+      recoverable: false,
+      cause: err,
+    });
+  }
+  entry.refs++;
+  return new WhisperLocalEngine(entry, key, options);
+}
+
+class WhisperLocalEngine implements AsrEngine {
+  readonly name = 'whisper-local';
+  private closed = false;
+  private readonly multilingual: boolean;
+  private readonly genConfig: any;
+
+  constructor(
+    private readonly entry: LoadedWhisper,
+    private readonly key: string,
+    private readonly options: WhisperLocalOptions,
+  ) {
+    this.genConfig = entry.pipe.model.generation_config ?? {};
+    this.multilingual = Boolean(this.genConfig.is_multilingual);
+  }
+
+  async transcribe(audio: Float32Array, options: AsrOptions = {}): Promise<AsrResult> {
+    const [result] = await this.transcribeBatch([{ audio, options }]);
+    if (result instanceof Error) throw result;
+    return result!;
+  }
+
+  async transcribeBatch(requests: AsrBatchRequest[]): Promise<(AsrResult | Error)[]> {
+    if (this.closed) throw new UndertoneError(ERROR_CODES.asrFailed, 'whisper engine closed', { category: 'upstream' });
+    const run = this.entry.lock.then(() => this.decodeAll(requests));
+    this.entry.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (--this.entry.refs === 0) {
+      loaded.delete(this.key);
+      await this.entry.pipe.dispose?.();
+    }
+  }
+
+  /** Groups requests by their decoder prompt and decodes each group in one batch. */
+  private async decodeAll(requests: AsrBatchRequest[]): Promise<(AsrResult | Error)[]> {
+    const results: (AsrResult | Error)[] = new Array(requests.length);
+    const groups = new Map<string, number[]>();
+    requests.forEach((request, i) => {
+      const error = checkAudio(request);
+      if (error) {
+        results[i] = error;
+        return;
+      }
+      const tokens = this.options.timestamps ? `ts:${i}` : this.initTokens(request.options).join(',');
+      groups.set(tokens, [...(groups.get(tokens) ?? []), i]);
+    });
+    for (const indices of groups.values()) {
+      const group = indices.map((i) => requests[i]!);
+      try {
+        const decoded = this.options.timestamps ? [await this.decodeWithTimestamps(group[0]!)] : await this.decodeGroup(group);
+        indices.forEach((at, k) => (results[at] = decoded[k]!));
+      } catch (err) {
+        const error = new UndertoneError(ERROR_CODES.asrFailed, 'whisper decode failed', { category: 'upstream', cause: err });
+        indices.forEach((at) => (results[at] = error));
+      }
+    }
+    return results;
+  }
+
+  private languageOf(options: AsrOptions = {}): string {
+    if (!this.multilingual) return 'en';
+    const language = options.language ?? this.options.language ?? 'en';
+    // TODO: language detection for multilingual checkpoints; `auto` decodes as English for now.
+    return language === 'auto' ? 'en' : language;
+  }
+
+  /** `[<|startofprev|> prompt...] <|startoftranscript|> [<|lang|> <|transcribe|>] <|notimestamps|>`. */
+  private initTokens(options: AsrOptions = {}): number[] {
+    const g = this.genConfig;
+    const tokens: number[] = [];
+    const prompt = options.prompt?.trim();
+    const prevId = g.prev_sot_token_id ?? tokenId(this.entry.pipe.tokenizer, '<|startofprev|>');
+    if (prompt && prevId !== undefined) {
+      const ids: number[] = this.entry.pipe.tokenizer.encode(` ${prompt}`, { add_special_tokens: false });
+      tokens.push(prevId, ...ids.slice(-MAX_PROMPT_TOKENS));
+    }
+    tokens.push(g.decoder_start_token_id);
+    if (this.multilingual) {
+      const language = this.languageOf(options);
+      const langId = g.lang_to_id?.[`<|${language}|>`];
+      if (langId === undefined) {
+        throw new UndertoneError(ERROR_CODES.badMessage, `language not in this model: ${language}`, { category: 'bad-input' });
+      }
+      tokens.push(langId, g.task_to_id?.transcribe);
+    }
+    if (g.no_timestamps_token_id !== undefined && g.no_timestamps_token_id !== null) tokens.push(g.no_timestamps_token_id);
+    return tokens;
+  }
+
+  private async decodeGroup(group: AsrBatchRequest[]): Promise<AsrResult[]> {
+    const { pipe } = this.entry;
+    const init = this.initTokens(group[0]!.options);
+    const sotIndex = init.indexOf(this.genConfig.decoder_start_token_id);
+    const features: Tensor[] = [];
+    for (const request of group) features.push((await pipe.processor(finite(request.audio))).input_features);
+    const eosId = Array.isArray(this.genConfig.eos_token_id) ? this.genConfig.eos_token_id[0] : this.genConfig.eos_token_id;
+    const observers: LogprobObserver[] = [];
+    // Each request gets its own greedy decode (a batched decode runs every row until the
+    // longest ends: more work, not less); the encoder runs batched where `batchEncoder` says.
+    const batchEncoder = this.options.batchEncoder ?? this.options.device === 'cuda';
+    const hidden = group.length > 1 && batchEncoder ? await this.encodeBatch(features) : undefined;
+    const rows: bigint[][] = [];
+    const noSpeech: (number | undefined)[] = [];
+    for (let b = 0; b < group.length; b++) {
+      const observer = new LogprobObserver(eosId);
+      const processors = new LogitsProcessorList();
+      processors.push(observer);
+      observers.push(observer);
+      this.entry.capture = { sotIndex, noSpeech: null };
+      try {
+        const sequences: Tensor = await pipe.model.generate({
+          inputs: features[b],
+          ...(hidden ? { encoder_outputs: hidden.slice([b, b + 1], null, null) } : {}),
+          decoder_input_ids: [init],
+          logits_processor: processors,
+        });
+        rows.push((sequences.tolist() as bigint[][])[0]!);
+        noSpeech.push(this.entry.capture.noSpeech?.[0]);
+      } finally {
+        this.entry.capture = null;
+      }
+    }
+
+    return group.map((request, b) => {
+      const row = rows[b]!.map(Number);
+      const eosAt = row.indexOf(eosId, init.length);
+      const tokens = row.slice(sotIndex, eosAt < 0 ? row.length : eosAt + 1);
+      const text = this.decodeText(tokens, request.audio.length);
+      const count = observers[b]!.counts[0] ?? 0;
+      return this.result(text, request, {
+        noSpeechProb: noSpeech[b],
+        avgLogprob: count > 0 ? observers[b]!.sums[0]! / count : undefined,
+      });
+    });
+  }
+
+  /** Runs the encoder once over [B, 80, 3000] features. */
+  private async encodeBatch(features: Tensor[]): Promise<Tensor> {
+    const session = this.entry.pipe.model.sessions.model;
+    const input = cat(features, 0) as any;
+    const output = await session.run({ input_features: input.ort_tensor });
+    return new Tensor(output.last_hidden_state);
+  }
+
+  /** The pipeline's own path with `return_timestamps: true`, for segment times. */
+  private async decodeWithTimestamps(request: AsrBatchRequest): Promise<AsrResult> {
+    const { pipe } = this.entry;
+    this.entry.capture = { sotIndex: 0, noSpeech: null };
+    try {
+      const language = this.multilingual ? this.languageOf(request.options) : undefined;
+      const output = await pipe(request.audio, { return_timestamps: true, ...(language ? { language, task: 'transcribe' } : {}) });
+      const durationMs = request.audio.length / 16;
+      const segments = ((output.chunks ?? []) as { text: string; timestamp: [number, number | null] }[])
+        .map((c) => ({
+          text: c.text.trim(),
+          startMs: clamp(Math.round(c.timestamp[0] * 1000), durationMs),
+          endMs: clamp(Math.round((c.timestamp[1] ?? request.audio.length / 16_000) * 1000), durationMs),
+        }))
+        .filter((s) => s.text.length > 0);
+      return { ...this.result(output.text as string, request, { noSpeechProb: this.entry.capture.noSpeech?.[0] }), ...(segments.length ? { segments } : {}) };
+    } finally {
+      this.entry.capture = null;
+    }
+  }
+
+  private decodeText(tokens: number[], samples: number): string {
+    const { pipe } = this.entry;
+    const fe = pipe.processor.feature_extractor.config;
+    const timePrecision = fe.chunk_length / pipe.model.config.max_source_positions;
+    const [text] = pipe.tokenizer._decode_asr([{ tokens: tokens.map(BigInt), stride: [samples / fe.sampling_rate, 0, 0] }], {
+      time_precision: timePrecision,
+      return_timestamps: false,
+      force_full_sequences: false,
+    });
+    return text as string;
+  }
+
+  private result(text: string, request: AsrBatchRequest, signs: Pick<AsrResult, 'noSpeechProb' | 'avgLogprob'>): AsrResult {
+    const trimmed = text.trim();
+    const durationMs = request.audio.length / 16;
+    return {
+      text: trimmed,
+      language: this.languageOf(request.options),
+      segments: trimmed ? [{ text: trimmed, startMs: 0, endMs: durationMs }] : [],
+      noSpeechProb: signs.noSpeechProb,
+      avgLogprob: signs.avgLogprob,
+      compressionRatio: compressionRatio(trimmed),
+    };
+  }
+}
+
+/** The samples with NaN and infinities replaced by 0 and peaks clipped to [-1, 1] (a copy only when needed). */
+function finite(audio: Float32Array): Float32Array {
+  if (audio.every((s) => Number.isFinite(s) && s >= -1 && s <= 1)) return audio;
+  return audio.map((s) => (Number.isFinite(s) ? Math.max(-1, Math.min(1, s)) : 0));
+}
+
+const clamp = (ms: number, durationMs: number) => Math.max(0, Math.min(durationMs, ms));
+
+function checkAudio(request: AsrBatchRequest): Error | undefined {
+  if (request.options?.signal?.aborted) return request.options.signal.reason as Error;
+  if (request.audio.length === 0 || request.audio.length > MAX_SAMPLES) {
+    return new UndertoneError(ERROR_CODES.badAudioFormat, `whisper takes 1 sample to 30 s, got ${request.audio.length} samples`, {
+      category: 'bad-input',
+    });
+  }
+  return undefined;
+}
