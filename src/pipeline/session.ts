@@ -1,0 +1,313 @@
+/**
+ * A voice session: one RxJS graph, subscribed once and held here, from codec payloads and client
+ * messages to server events and paced agent audio.
+ *
+ *   pushAudio -> AudioInput -> per track: VAD + prosody + streaming ASR (track-pipeline)
+ *                                  \-> signals -> turn-taking, barge-in, replies (turn-pipeline)
+ *   handleMessage -> ping/pong, playback position, typed turns, settings
+ *
+ * Every event leaves through the `EventOutbox` with `sessionId`, `timeMs` (session audio ms) and
+ * an index for replay after a resume. The session knows nothing about transports.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  EMPTY,
+  Subject,
+  concat,
+  defer,
+  filter,
+  map,
+  merge,
+  mergeMap,
+  of,
+  share,
+  takeUntil,
+  tap,
+  type Observable,
+  type Subscription,
+} from 'rxjs';
+import type { Logger } from 'pino';
+import type { AudioInput } from '../audio/audio-input.js';
+import { ERROR_CODES } from '../protocol/error-codes.js';
+import type {
+  ClientMessage,
+  Codec,
+  SessionEndedEvent,
+  SessionStartMessage,
+} from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import { metrics } from '../metrics/metrics.js';
+import { EchoGuard } from './echo-guard.js';
+import { EventOutbox } from './event-outbox.js';
+import type { SessionOutput, TurnSignal } from './session-output.js';
+import { SessionStats } from './session-stats.js';
+import { defaultStageFactories } from './stage-factories.js';
+import type { StageContext, StageFactories } from './stage-ports.js';
+import { trackPipeline, type TrackSettings } from './track-pipeline.js';
+import { turnPipeline } from './turn-pipeline.js';
+import type {
+  AudioPushMeta,
+  CreateSession,
+  SessionDeps,
+  SessionSink,
+  TurnState,
+  VoiceSession,
+} from './types.js';
+
+const OPUS_FRAME_MS = new Set([10, 20, 40, 60]);
+
+type NonStartMessage = Exclude<ClientMessage, SessionStartMessage>;
+
+/** Creates a session from a validated start message; `session.started` is emitted at once. */
+export const createSession: CreateSession = (start, deps) => new Session(start, deps);
+
+class Session implements VoiceSession {
+  readonly id: string;
+  readonly mode: 'agent' | 'transcribe';
+  readonly resumeToken: string;
+  private readonly outbox: EventOutbox;
+  private readonly audioIn$ = new Subject<{ payload: Uint8Array; meta?: AudioPushMeta }>();
+  private readonly messages$ = new Subject<NonStartMessage>();
+  private readonly ending$ = new Subject<void>();
+  private readonly subscription: Subscription;
+  private readonly stats: SessionStats;
+  private readonly settings: TrackSettings[] = [];
+  private state: TurnState = 'listening';
+  private endPromise: Promise<SessionEndedEvent> | undefined;
+  private resolveEnd!: () => void;
+  private readonly graphDone = new Promise<void>((resolve) => (this.resolveEnd = resolve));
+  private textTurns = 0;
+  private isEnded = false;
+  private readonly log: Logger;
+  private readonly decoder: AudioInput;
+
+  constructor(
+    private readonly start: SessionStartMessage,
+    private readonly deps: SessionDeps,
+  ) {
+    this.id = `ses_${randomBytes(9).toString('base64url')}`;
+    this.resumeToken = randomBytes(18).toString('base64url');
+    const log = deps.log.child({ sessionId: this.id });
+    this.log = log;
+    const { config, engines } = deps;
+    const agentPossible = engines.llm !== undefined && engines.tts !== undefined;
+    this.mode = start.mode === 'agent' && agentPossible ? 'agent' : 'transcribe';
+    this.outbox = new EventOutbox(this.id, deps.sink, log, deps.replayBufferEvents);
+    this.stats = new SessionStats();
+
+    const stages: StageFactories = { ...defaultStageFactories, ...deps.stages };
+    const ctx: StageContext = { config, start, log };
+    const decoder = stages.inputDecoder(ctx);
+    this.decoder = decoder;
+    const output = outputFormat(start);
+
+    this.emit({
+      type: 'session.started',
+      protocolVersion: PROTOCOL_VERSION,
+      mode: this.mode,
+      resumeToken: this.resumeToken,
+      resumed: false,
+      tracks: decoder.trackCount,
+      output,
+    });
+    if (start.mode === 'agent' && !agentPossible) {
+      this.emit({ type: 'error', code: ERROR_CODES.modeNotSupported, message: 'agent mode needs an LLM and a TTS engine; running as transcribe', recoverable: true });
+    }
+    metrics.sessionsTotal.inc({ mode: this.mode });
+    metrics.sessionsActive.inc({ mode: this.mode });
+    log.info({ mode: this.mode, codec: start.audio.codec, tracks: decoder.trackCount, metadata: start.metadata }, 'session started');
+
+    // Decode once, shared by every track.
+    const decoded$ = concat(
+      this.audioIn$.pipe(map(({ payload, meta }) => decoder.push(payload, meta))),
+      defer(() => of({ tracks: decoder.flush(), errors: [], lostFrames: 0, reordered: false })),
+    ).pipe(
+      tap((d) => this.stats.addAudio(d.tracks[0]?.length ?? 0)),
+      share(),
+    );
+    const decodeErrors$ = decoded$.pipe(
+      mergeMap((d) => d.errors),
+      map((err): SessionOutput => ({ kind: 'event', body: { type: 'error', code: err.code, message: err.message, recoverable: true } })),
+    );
+
+    const echoGuard = this.mode === 'agent' && config.turn.echoSuppression ? new EchoGuard() : undefined;
+    const emotionOn = config.emotion.enabled && start.emotion?.enabled !== false;
+    const tracks$ = Array.from({ length: decoder.trackCount }, (_, index) => {
+      const role = start.channelRoles?.[index];
+      const settings: TrackSettings = {
+        prosodyIntervalMs: start.prosodyIntervalMs ?? config.session.prosodyIntervalMs,
+        emotionEnabled: emotionOn && !(start.emotion?.disabledChannels ?? []).includes(index),
+      };
+      this.settings.push(settings);
+      const trackLog = log.child({ track: index });
+      const audio$ = decoded$.pipe(
+        map((d) => d.tracks[index] ?? new Float32Array(0)),
+        tap((samples) => {
+          if (index === 0) {
+            echoGuard?.pushInbound(samples);
+            this.stats.markInbound(samples.length);
+          }
+        }),
+      );
+      return audio$.pipe(
+        trackPipeline({
+          track: index,
+          role,
+          sessionPrefix: this.id.slice(4, 10),
+          createVad: (options) => engines.vad.createStream(options),
+          vadOptions: {},
+          prosody: stages.prosody(ctx, { index, role }),
+          transcriber: stages.transcriber(ctx, { index, role }, engines.asr),
+          emotion: deps.emotion?.(ctx, { index, role }),
+          settings,
+          probabilitySignals: this.mode === 'agent' && index === 0,
+          log: trackLog,
+        }),
+      );
+    });
+    const trackOut$ = merge(...tracks$).pipe(share());
+
+    const signals$: Observable<TurnSignal> = merge(
+      trackOut$.pipe(mergeMap((o) => (o.kind === 'signal' ? [o.signal] : []))),
+      this.messages$.pipe(mergeMap((m) => this.toSignal(m))),
+    );
+    const turn$ =
+      this.mode === 'agent'
+        ? signals$.pipe(
+            takeUntil(this.ending$),
+            turnPipeline({
+              config,
+              llm: engines.llm!,
+              tts: engines.tts!,
+              encoder: stages.agentEncoder(ctx, output),
+              conversation: stages.conversation(ctx, engines.llm!),
+              log,
+              echoGuard,
+              inboundPositionAt: (wallMs) => this.stats.inboundPositionAt(wallMs),
+              onState: (state) => (this.state = state),
+              idPrefix: this.id.slice(4, 10),
+            }),
+          )
+        : EMPTY;
+    const control$ = this.messages$.pipe(mergeMap((m) => this.control(m)));
+
+    const graph$ = merge(decodeErrors$, trackOut$.pipe(filter((o) => o.kind !== 'signal')), turn$, control$);
+    this.subscription = graph$.subscribe({
+      next: (out) => this.dispatch(out),
+      error: (err: unknown) => {
+        log.error({ err }, 'session graph failed');
+        this.emit({ type: 'error', code: ERROR_CODES.internal, message: 'session failed', recoverable: false });
+        this.resolveEnd();
+      },
+      complete: () => this.resolveEnd(),
+    });
+  }
+
+  get lastEventIndex(): number {
+    return this.outbox.lastIndex;
+  }
+
+  get turnState(): TurnState {
+    return this.state;
+  }
+
+  get ended(): boolean {
+    return this.isEnded;
+  }
+
+  pushAudio(payload: Uint8Array, meta?: AudioPushMeta): void {
+    if (this.isEnded) return;
+    this.audioIn$.next({ payload, meta });
+  }
+
+  handleMessage(message: NonStartMessage): void {
+    if (this.isEnded) return;
+    if (message.type === 'session.end') {
+      void this.end(message.reason ?? 'client');
+      return;
+    }
+    this.messages$.next(message);
+  }
+
+  attach(sink: SessionSink, replayAfterEventIndex?: number): void {
+    this.outbox.attach(sink, replayAfterEventIndex);
+  }
+
+  detach(): void {
+    this.outbox.detach();
+  }
+
+  end(reason: string): Promise<SessionEndedEvent> {
+    this.endPromise ??= this.finish(reason);
+    return this.endPromise;
+  }
+
+  private async finish(reason: string): Promise<SessionEndedEvent> {
+    this.isEnded = true;
+    // Replies stop first (no new turn may start from the flushed finals), then the tracks flush.
+    this.ending$.next();
+    this.ending$.complete();
+    this.messages$.complete();
+    this.audioIn$.complete();
+    await this.graphDone;
+    this.subscription.unsubscribe();
+
+    const input = this.stats.snapshot(this.decoder.stats);
+    const ended = this.emit({ type: 'session.ended', reason, stats: input }) as SessionEndedEvent;
+    metrics.sessionsActive.dec({ mode: this.mode });
+    this.log.info({ reason, ...input }, 'session ended');
+    return ended;
+  }
+
+  private toSignal(message: NonStartMessage): TurnSignal[] {
+    if (message.type === 'input.text') {
+      if (this.mode !== 'agent') return [];
+      return [{ type: 'text', text: message.text, id: `text:${++this.textTurns}`, wallMs: performance.now() }];
+    }
+    if (message.type === 'playback.position') {
+      return [{ type: 'playback', responseId: message.responseId, playedMs: message.playedMs }];
+    }
+    return [];
+  }
+
+  private control(message: NonStartMessage): SessionOutput[] {
+    switch (message.type) {
+      case 'ping':
+        return [{ kind: 'event', body: { type: 'pong', id: message.id, clientTimeMs: message.clientTimeMs, serverTimeMs: Date.now() } }];
+      case 'session.update':
+        for (const [index, settings] of this.settings.entries()) {
+          if (message.prosodyIntervalMs !== undefined) settings.prosodyIntervalMs = message.prosodyIntervalMs;
+          if (message.emotion) {
+            const disabled = message.emotion.disabledChannels ?? [];
+            if (message.emotion.enabled !== undefined) settings.emotionEnabled = message.emotion.enabled;
+            if (disabled.includes(index)) settings.emotionEnabled = false;
+          }
+        }
+        return [];
+      case 'input.text':
+        if (this.mode === 'agent') return [];
+        return [{ kind: 'event', body: { type: 'error', code: ERROR_CODES.modeNotSupported, message: 'input.text needs an agent session', recoverable: true } }];
+      default:
+        return [];
+    }
+  }
+
+  private dispatch(out: SessionOutput): void {
+    if (out.kind === 'event') this.outbox.emit(out.body, out.timeMs ?? this.stats.audioMs);
+    else if (out.kind === 'audio') this.outbox.audio(out.frame);
+  }
+
+  private emit(body: Parameters<EventOutbox['emit']>[0]) {
+    return this.outbox.emit(body, this.stats?.audioMs ?? 0);
+  }
+}
+
+/** The agent audio format: the client's `output`, else the input codec and rate. */
+function outputFormat(start: SessionStartMessage): { codec: Codec; sampleRateHz: number; frameMs: number } {
+  const codec = start.output?.codec ?? start.audio.codec;
+  const sampleRateHz = start.output?.sampleRateHz ?? start.audio.sampleRateHz;
+  let frameMs = start.audio.frameMs;
+  if (codec === 'opus' && !OPUS_FRAME_MS.has(frameMs)) frameMs = 20;
+  if (!Number.isInteger((sampleRateHz * frameMs) / 1000)) frameMs = 20;
+  return { codec, sampleRateHz, frameMs };
+}

@@ -1,0 +1,184 @@
+/**
+ * The always-on analysis of one speaker track: 16 kHz audio -> Silero VAD and prosody ->
+ * `vad.speech_started` / `vad.speech_stopped`, batched `prosody`, streaming ASR ->
+ * `transcript.partial` / `transcript.final`, and the emotion observer when one is plugged in.
+ *
+ * When the audio completes (session end) the open segment is closed and its final is delivered
+ * before the stage completes, so a caller who leaves mid-sentence still gets a transcript.
+ */
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { Logger } from 'pino';
+import type { StreamingTranscriber } from '../asr/streaming-transcriber.js';
+import { ERROR_CODES } from '../protocol/error-codes.js';
+import type { ProsodyFrame } from '../protocol/messages.js';
+import type { VadEvent, VadOptions, VadStream } from '../vad/types.js';
+import type { ProsodyPort, TrackEmotionObserver } from './stage-ports.js';
+import type { SessionOutput } from './session-output.js';
+
+/** Per-session settings that `session.update` may change while the track runs. */
+export interface TrackSettings {
+  prosodyIntervalMs: number;
+  emotionEnabled: boolean;
+}
+
+export interface TrackDeps {
+  track: number;
+  role?: string;
+  sessionPrefix: string;
+  createVad: (options: Partial<VadOptions>) => VadStream;
+  vadOptions: Partial<VadOptions>;
+  prosody?: ProsodyPort;
+  transcriber: StreamingTranscriber;
+  emotion?: TrackEmotionObserver;
+  settings: TrackSettings;
+  /** Emit VAD probability windows as signals (the caller track of an agent session). */
+  probabilitySignals: boolean;
+  log: Logger;
+}
+
+/** Wall time of pushes, to tell when the inbound audio reached a given ms. */
+class ArrivalLog {
+  private readonly entries: Array<{ endMs: number; wallMs: number }> = [];
+
+  record(endMs: number, wallMs: number): void {
+    this.entries.push({ endMs, wallMs });
+    if (this.entries.length > 4096) this.entries.splice(0, 2048);
+  }
+
+  /** Wall ms at which audio up to `ms` had arrived. */
+  wallAt(ms: number): number {
+    for (const entry of this.entries) if (entry.endMs >= ms) return entry.wallMs;
+    return this.entries.at(-1)?.wallMs ?? performance.now();
+  }
+}
+
+export function trackPipeline(deps: TrackDeps): OperatorFunction<Float32Array, SessionOutput> {
+  return (audio$) =>
+    new Observable<SessionOutput>((subscriber) => {
+      const { track, role, transcriber, settings, log } = deps;
+      const vad = deps.createVad(deps.vadOptions);
+      const arrivals = new ArrivalLog();
+      let positionMs = 0;
+      let segmentCount = 0;
+      let openSegment: string | undefined;
+      let finals: Promise<void> = Promise.resolve();
+      let prosodyBatch: ProsodyFrame[] = [];
+      let done = false;
+
+      const emit = (out: SessionOutput): void => {
+        if (!subscriber.closed) subscriber.next(out);
+      };
+      const event = (body: Extract<SessionOutput, { kind: 'event' }>['body'], timeMs = positionMs): void =>
+        emit({ kind: 'event', body, timeMs });
+
+      const onVad = (ev: VadEvent): void => {
+        if (ev.type === 'probability') {
+          if (deps.probabilitySignals) emit({ kind: 'signal', signal: { type: 'vad', track, event: ev } });
+          return;
+        }
+        if (ev.type === 'speech-start') {
+          const segmentId = `${deps.sessionPrefix}-t${track}-s${++segmentCount}`;
+          openSegment = segmentId;
+          event({ type: 'vad.speech_started', track, startMs: ev.startMs });
+          emit({ kind: 'signal', signal: { type: 'vad', track, event: { ...ev, audio: EMPTY }, segmentId } });
+          transcriber.speechStart(ev.startMs, ev.audio);
+          if (settings.emotionEnabled) deps.emotion?.speechStarted(segmentId, ev.startMs);
+          return;
+        }
+        if (ev.type === 'speech-audio') {
+          transcriber.speechAudio(ev.audio);
+          return;
+        }
+        const segmentId = openSegment ?? `${deps.sessionPrefix}-t${track}-s${++segmentCount}`;
+        openSegment = undefined;
+        event({ type: 'vad.speech_stopped', track, segmentId, startMs: ev.startMs, endMs: ev.endMs });
+        const speechEndWallMs = arrivals.wallAt(ev.endMs);
+        emit({ kind: 'signal', signal: { type: 'vad', track, event: { ...ev, audio: EMPTY }, segmentId, speechEndWallMs } });
+        const pending = transcriber.speechEnd(ev.startMs, ev.endMs, ev.audio);
+        // Finals leave in segment order even when decodes finish out of order.
+        finals = finals.then(() => pending.then(
+          (final) => {
+            const text = final?.text.trim() ?? '';
+            if (final) {
+              event({ type: 'transcript.final', track, segmentId, text, language: final.language, startMs: final.startMs, endMs: final.endMs, words: final.words, segments: final.segments, ...(role ? { role } : {}) });
+              if (settings.emotionEnabled) deps.emotion?.final(segmentId, text, final.startMs, final.endMs);
+            }
+            emit({ kind: 'signal', signal: { type: 'final', track, segmentId, text, startMs: ev.startMs, endMs: ev.endMs, speechEndWallMs, finalWallMs: performance.now() } });
+          },
+          (err: unknown) => {
+            log.warn({ err, segmentId }, 'asr final failed');
+            event({ type: 'error', code: ERROR_CODES.asrFailed, message: 'transcription of a segment failed', recoverable: true });
+            emit({ kind: 'signal', signal: { type: 'final', track, segmentId, text: '', startMs: ev.startMs, endMs: ev.endMs, speechEndWallMs, finalWallMs: performance.now() } });
+          },
+        ));
+      };
+
+      const partialSub = transcriber.partials.subscribe((p) => {
+        if (!openSegment) return;
+        event({ type: 'transcript.partial', track, segmentId: openSegment, committed: p.committed, tentative: p.tentative, lagMs: Math.round(p.lagMs) });
+        if (settings.emotionEnabled) deps.emotion?.partial(openSegment, `${p.committed} ${p.tentative}`.trim());
+      });
+      const emotionSub = deps.emotion?.results.subscribe((body) => event({ ...body, track }));
+      const vadSub = vad.events.subscribe({
+        next: onVad,
+        error: (err: unknown) => {
+          log.error({ err }, 'vad stream failed');
+          event({ type: 'error', code: ERROR_CODES.internal, message: 'voice activity detection failed', recoverable: false });
+        },
+      });
+
+      const flushProsody = (force: boolean): void => {
+        const first = prosodyBatch[0];
+        const last = prosodyBatch.at(-1);
+        if (!first || !last) return;
+        const interval = settings.prosodyIntervalMs;
+        if (interval <= 0) {
+          prosodyBatch = [];
+          return;
+        }
+        if (!force && last.timeMs - first.timeMs < interval) return;
+        event({ type: 'prosody', track, frames: prosodyBatch });
+        prosodyBatch = [];
+      };
+
+      const inputSub = audio$.subscribe({
+        next: (samples) => {
+          if (samples.length === 0) return;
+          positionMs += samples.length / 16;
+          arrivals.record(positionMs, performance.now());
+          vad.push(samples);
+          if (deps.prosody) {
+            const frames = deps.prosody.push(samples);
+            if (frames.length > 0) {
+              if (settings.emotionEnabled) deps.emotion?.prosody(frames);
+              prosodyBatch.push(...frames);
+              flushProsody(false);
+            }
+          }
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          void (async () => {
+            await vad.flush();
+            await finals;
+            flushProsody(true);
+            done = true;
+            subscriber.complete();
+          })().catch((err: unknown) => subscriber.error(err));
+        },
+      });
+
+      return () => {
+        if (!done) log.debug({ track }, 'track stopped before its end');
+        inputSub.unsubscribe();
+        vadSub.unsubscribe();
+        partialSub.unsubscribe();
+        emotionSub?.unsubscribe();
+        vad.close();
+        transcriber.close();
+        deps.emotion?.close();
+      };
+    });
+}
+
+const EMPTY = new Float32Array(0);
