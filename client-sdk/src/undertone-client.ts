@@ -441,12 +441,9 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
   // -------------------------------------------------------------------------------------------
 
   private handleEvent(event: ServerEvent): void {
-    if (event.type === 'pong') {
-      this.handlePong(event.id, event.serverTimeMs);
-      return;
-    }
     if (event.type === 'session.started') return;
 
+    // Every other event, pongs included, is numbered by the server; a replay may repeat some.
     if (event.eventIndex !== undefined) {
       if (this.lastEventIndex !== undefined && event.eventIndex <= this.lastEventIndex) {
         this.stats.duplicateEvents++;
@@ -456,6 +453,9 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
     }
 
     switch (event.type) {
+      case 'pong':
+        this.handlePong(event.id, event.serverTimeMs);
+        break;
       case 'vad.speech_stopped':
         this.latency.speechStopped(event.segmentId, event.endMs);
         break;

@@ -62,8 +62,13 @@ describeWithSharedAudio('SDK against the real server', () => {
     expect(await resumed).toMatchObject({ sessionId: started.sessionId, resumed: true });
 
     const ended = await client.end('test done', 30_000);
-    expect(ended?.stats.lostFrames).toBe(0);
-    expect(ended?.stats.frames).toBe(Math.ceil((audio.durationMs + 1000) / 20));
+    // Frames captured while the socket was down were held and sent after the resume; frames
+    // already on the wire when it was cut are lost (the server conceals them and counts them, so
+    // its audio clock stays right). Every frame either arrived or is counted lost.
+    const total = Math.ceil((audio.durationMs + 1000) / 20);
+    expect(ended!.stats.frames + ended!.stats.lostFrames).toBe(total);
+    expect(ended!.stats.lostFrames).toBeLessThan(total / 4);
+    expect(ended!.stats.reorderedFrames).toBe(0);
 
     const indexed = events.filter((e) => e.type !== 'session.started' && e.eventIndex !== undefined);
     const indexes = indexed.map((e) => e.eventIndex!);

@@ -30,6 +30,8 @@ export interface CallerOptions {
   lateThresholdMs?: number;
   /** Pause between turns, ms, drawn uniformly; default [400, 1200]. */
   pauseMs?: [number, number];
+  /** End the session after this many finished turns (answered or not); default: until the stop. */
+  maxTurns?: number;
   /** Random numbers in [0, 1); default Math.random. */
   random?: () => number;
 }
@@ -73,6 +75,7 @@ class Caller {
   private readonly lastFrameAt = new Map<number, number>();
   private readonly streamOf = new Map<string, number>();
   private ended = false;
+  private turnsFinished = 0;
   private timer: NodeJS.Timeout | undefined;
   private onEnded: (() => void) | undefined;
 
@@ -166,7 +169,9 @@ class Caller {
       const tick = (): void => {
         const now = performance.now();
         for (let due = begin + seq * frameMs; due <= now; due = begin + seq * frameMs) {
-          if (this.ended || due >= this.o.stopAtMs) return this.onEnded!();
+          if (this.ended || due >= this.o.stopAtMs || this.turnsFinished >= (this.o.maxTurns ?? Infinity)) {
+            return this.onEnded!();
+          }
           const late = now - due;
           metrics.add('frameLatenessMs', late);
           if (late > lateMs) metrics.count('framesLate');
@@ -227,6 +232,7 @@ class Caller {
 
   private pause(now: number): void {
     const [lo, hi] = this.o.pauseMs ?? [400, 1200];
+    this.turnsFinished++;
     this.phase = 'idle';
     this.speakAt = now + lo + this.random() * (hi - lo);
   }
@@ -320,6 +326,10 @@ class Caller {
     put('serverLlmFirstTokenToTtsFirstAudioMs', t?.llmFirstTokenToTtsFirstAudioMs);
     put('serverVoiceToVoiceMs', t?.voiceToVoiceMs);
     put('serverOverheadMs', t?.serverOverheadMs);
+    if (t && t.voiceToVoiceMs !== null && t.speechEndToFinalMs !== null && t.finalToLlmFirstTokenMs !== null && t.llmFirstTokenToTtsFirstAudioMs !== null) {
+      const stages = t.speechEndToFinalMs + t.finalToLlmFirstTokenMs + t.llmFirstTokenToTtsFirstAudioMs;
+      metrics.add('serverTtsAudioToSentMs', t.voiceToVoiceMs - stages);
+    }
 
     if (this.interrupts.some((i) => i.responseId === event.responseId && i.cancelledAt === undefined)) {
       metrics.count('interruptsMissed');

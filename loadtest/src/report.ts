@@ -56,15 +56,15 @@ export function formatLevel(level: LoadLevelReport): string {
   const lines: string[] = [];
   lines.push(
     `== ${level.callers} callers, ${level.mode}${level.silenceOnly ? ' (silence)' : ''}, ${level.codec}, ` +
-      `${level.durationS} s (ramp ${level.rampS} s), wall ${level.wallS.toFixed(1)} s`,
+      `${level.durationS} s (ramp ${level.rampS.toFixed(1)} s), wall ${level.wallS.toFixed(1)} s`,
   );
-  lines.push(`${'metric'.padEnd(34)}${'count'.padStart(7)}${'p50'.padStart(9)}${'p90'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}`);
+  lines.push(`${'metric'.padEnd(40)}${'count'.padStart(7)}${'p50'.padStart(9)}${'p90'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}`);
   for (const [key, label] of Object.entries(TURN_METRICS) as Array<[TurnMetric, string]>) {
     const s: Summary = m.latency[key];
     if (s.count === 0) continue;
     const d = key === 'frameLatenessMs' ? 1 : 0;
     lines.push(
-      `${`${label} (ms)`.padEnd(34)}${String(s.count).padStart(7)}${fmt(s.p50, d).padStart(9)}${fmt(s.p90, d).padStart(9)}` +
+      `${`${label} (ms)`.padEnd(40)}${String(s.count).padStart(7)}${fmt(s.p50, d).padStart(9)}${fmt(s.p90, d).padStart(9)}` +
         `${fmt(s.p99, d).padStart(9)}${fmt(s.max, d).padStart(9)}`,
     );
   }

@@ -22,6 +22,8 @@ export interface LoadLevelOptions {
   silenceOnly?: boolean;
   interruptProb?: number;
   replyTimeoutMs?: number;
+  /** Each caller ends after this many finished turns; `durationS` is then a deadline. */
+  maxTurnsPerCaller?: number;
   /** Where server CPU and RSS come from; default `/metrics` of the target. */
   sampleFrom?: SampleSource;
   /** Seed of the callers' random choices, for repeatable runs; default 1. */
@@ -81,6 +83,7 @@ export async function runLoadLevel(options: LoadLevelOptions): Promise<LoadLevel
         silenceOnly: options.silenceOnly,
         interruptProb: options.interruptProb,
         replyTimeoutMs: options.replyTimeoutMs,
+        maxTurns: options.maxTurnsPerCaller,
         random: mulberry32(Math.floor(random() * 2 ** 32)),
       }).finally(() => active--),
     );

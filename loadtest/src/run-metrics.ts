@@ -14,6 +14,7 @@ export const TURN_METRICS = {
   serverSpeechEndToFinalMs: 'server: speech end -> final',
   serverFinalToLlmFirstTokenMs: 'server: final -> LLM first token',
   serverLlmFirstTokenToTtsFirstAudioMs: 'server: LLM token -> TTS audio',
+  serverTtsAudioToSentMs: 'server: TTS audio -> sent',
   serverVoiceToVoiceMs: 'server: voice to voice',
   serverOverheadMs: 'server: own overhead',
 } as const;

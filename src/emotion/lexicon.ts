@@ -18,7 +18,7 @@ const GROUPS: ReadonlyArray<readonly [score: number, words: string]> = [
   [1, `ok okay fine fair better sure helpfully calm hope hoping hopeful interested
     agree agreed correct yes yeah accurate clear clean safe quickly improved improve
     useful valuable worth support supported understand understood patient patience
-    refunded credited reimbursed honest glad`],
+    refunded credited reimbursed honest`],
   [-1, `problem problems issue issues wait waiting waited slow confused confusing unclear
     difficult hard expensive pricey charge charged fee fees late delay delayed delays missing
     wrong error errors mistake mistakes unfortunately sorry doubt doubtful unsure concern

