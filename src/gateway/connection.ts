@@ -34,6 +34,7 @@ import {
 import type { SessionOwner, SessionRegistry } from './session-registry.js';
 import type { SocketHandlers, TransportSocket, UpgradeRequest } from './transport.js';
 import type { HeaderAuth } from './auth.js';
+import type { EmotionObserverFactory } from '../pipeline/stage-ports.js';
 
 /** What every connection of a server shares. */
 export interface GatewayContext {
@@ -44,6 +45,8 @@ export interface GatewayContext {
   auth: AuthPolicy;
   /** The engines, or undefined while they are still loading. */
   engines(): Engines | undefined;
+  /** The emotion stage shared by sessions; absent = no emotion events. */
+  emotion?: EmotionObserverFactory;
 }
 
 type State = 'awaiting-start' | 'active' | 'ending' | 'closed';
@@ -266,6 +269,7 @@ export class Connection implements SessionOwner, ErrorTarget {
         engines,
         log: this.log,
         sink: this.sink,
+        emotion: this.ctx.emotion,
       });
     } catch (err) {
       this.log.warn({ err }, 'session could not start');

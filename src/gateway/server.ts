@@ -19,6 +19,9 @@ import type { AcceptSocket, Transport } from './transport.js';
 import { createUwsTransport } from './uws-transport.js';
 import { createWsTransport } from './ws-transport.js';
 import { transcribeRoute } from './transcribe-mount.js';
+import { createTwilioEndpoint } from './twilio/twilio-media-stream.js';
+import { createEmotionObserverFactory } from '../emotion/track-emotion-observer.js';
+import type { EmotionObserverFactory } from '../pipeline/stage-ports.js';
 
 /**
  * How far above `server.maxFrameBytes` the WebSocket library itself lets a message through. Frames
@@ -27,8 +30,8 @@ import { transcribeRoute } from './transcribe-mount.js';
  */
 export const LIBRARY_PAYLOAD_FACTOR = 4;
 
-/** Paths whose upgrades belong to other endpoints (the Twilio media stream, later). */
-const RESERVED_UPGRADE_PREFIXES = ['/twilio'];
+/** Upgrades under this path speak Twilio Media Streams instead of protocol v1. */
+const TWILIO_PATH_PREFIX = '/twilio';
 
 export interface StartServerOptions {
   config: UndertoneConfig;
@@ -42,6 +45,8 @@ export interface StartServerOptions {
   demoDir?: string | null;
   /** `POST /v1/transcribe`; default `routes/transcribe-route.ts`, `null` for none (501). */
   transcribe?: RequestHandler | null;
+  /** The emotion stage; default built from `config.emotion`, `null` for none. */
+  emotion?: EmotionObserverFactory | null;
 }
 
 export interface RunningServer {
@@ -77,6 +82,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     log,
   });
   const auth: AuthPolicy = { required: config.server.authRequired, keys: config.server.apiKeys };
+  const emotion =
+    options.emotion === null
+      ? undefined
+      : (options.emotion ?? createEmotionObserverFactory(config, log.child({ stage: 'emotion' })));
   const ctx: GatewayContext = {
     config,
     log,
@@ -84,7 +93,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     createSession: options.createSession,
     auth,
     engines: () => engines,
+    emotion,
   };
+  const twilio = createTwilioEndpoint({
+    config,
+    log: log.child({ endpoint: 'twilio' }),
+    createSession: options.createSession,
+    engines: () => engines,
+    emotion,
+    registry,
+  });
 
   const connections = new Set<Connection>();
   const acceptVoice: AcceptSocket = (socket, request) => {
@@ -127,9 +145,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
-  transport.attach(http, (path) =>
-    RESERVED_UPGRADE_PREFIXES.some((prefix) => path.startsWith(prefix)) ? undefined : acceptVoice,
-  );
+  transport.attach(http, (path) => (path.startsWith(TWILIO_PATH_PREFIX) ? twilio.accept : acceptVoice));
 
   const address = await listen(http, config.server.port, config.server.host);
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -148,6 +164,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
         await Promise.all([...connections].map((c) => c.shutdown()));
+        await twilio.close();
         await registry.endAll('server-shutdown');
         await waitForSockets([...connections]);
         await transport.close();
