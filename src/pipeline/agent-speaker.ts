@@ -157,7 +157,9 @@ export class AgentSpeaker {
     const seq = this.seq++;
 
     this.options.onPlayout?.(frame, playStartMs, contiguous);
-    this.options.send({ responseId, stream, seq, timestampMs: mediaStartMs, durationMs: frameMs, payload: frame.payload });
+    const { payload } = frame;
+    const timestampMs = mediaStartMs;
+    this.options.send({ responseId, stream, seq, timestampMs, durationMs: frameMs, payload });
   }
 
   private releaseWaiters(): void {

@@ -127,7 +127,14 @@ export class EchoGuard {
 
   /** Judges the inbound audio that ends at sample `endPosition` (a VAD window's end). */
   analyze(endPosition: number): EchoVerdict {
-    const none: EchoVerdict = { echo: false, referenceActive: false, residualRatio: 1, residualDb: -120, delayMs: 0, gain: 0 };
+    const none: EchoVerdict = {
+      echo: false,
+      referenceActive: false,
+      residualRatio: 1,
+      residualDb: -120,
+      delayMs: 0,
+      gain: 0,
+    };
     if (!this.referenceActiveAt(endPosition)) return none;
 
     const x = this.inbound.read(endPosition - BLOCK, new Float32Array(BLOCK));
@@ -135,7 +142,8 @@ export class EchoGuard {
     if (ex / BLOCK < this.floorEnergy) return { ...none, referenceActive: true, echo: true };
 
     const refStart = endPosition - BLOCK - this.maxDelay - REFINE_SAMPLES;
-    const ref = this.reference.read(refStart, new Float32Array(BLOCK + this.maxDelay + 2 * REFINE_SAMPLES));
+    const refLength = BLOCK + this.maxDelay + 2 * REFINE_SAMPLES;
+    const ref = this.reference.read(refStart, new Float32Array(refLength));
     // Lag `d` aligns x[i] with ref[offset(d) + i]; offset grows as the delay shrinks.
     const offsetOf = (d: number): number => this.maxDelay + REFINE_SAMPLES - d;
 
@@ -189,10 +197,10 @@ export class EchoGuard {
   private search(endPosition: number): number {
     const n = SEARCH_BLOCK / DECIMATION;
     const maxLag = Math.ceil(this.maxDelay / DECIMATION);
-    const x = decimate(this.inbound.read(endPosition - SEARCH_BLOCK, new Float32Array(SEARCH_BLOCK)));
-    const ref = decimate(
-      this.reference.read(endPosition - SEARCH_BLOCK - maxLag * DECIMATION, new Float32Array(SEARCH_BLOCK + maxLag * DECIMATION)),
-    );
+    const inbound = this.inbound.read(endPosition - SEARCH_BLOCK, new Float32Array(SEARCH_BLOCK));
+    const x = decimate(inbound);
+    const refLength = SEARCH_BLOCK + maxLag * DECIMATION;
+    const ref = decimate(this.reference.read(endPosition - refLength, new Float32Array(refLength)));
     let bestLag = -1;
     let bestScore = 0;
     for (let lag = 0; lag <= maxLag; lag++) {

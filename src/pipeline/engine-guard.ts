@@ -35,7 +35,7 @@ export async function iterateGuarded<T>(
   try {
     iterator = source[Symbol.asyncIterator]();
   } catch (cause) {
-    throw new UndertoneError(codes.failed, `${what} failed to start`, { category: 'upstream', cause });
+    throw upstream(codes.failed, `${what} failed to start`, cause);
   }
 
   let timer: NodeJS.Timeout | undefined;
@@ -50,10 +50,9 @@ export async function iterateGuarded<T>(
   try {
     for (;;) {
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new UndertoneError(codes.timeout, `${what} timed out after ${timeoutMs} ms`, { category: 'upstream' })),
-          timeoutMs,
-        );
+        const message = `${what} timed out after ${timeoutMs} ms`;
+        const timedOut = (): void => reject(upstream(codes.timeout, message));
+        timer = setTimeout(timedOut, timeoutMs);
       });
       deadline.catch(() => undefined);
 
@@ -62,7 +61,7 @@ export async function iterateGuarded<T>(
         step = await Promise.race([iterator.next(), deadline, stop]);
       } catch (err) {
         if (err instanceof CancelledError || err instanceof UndertoneError) throw err;
-        throw new UndertoneError(codes.failed, `${what} failed`, { category: 'upstream', cause: err });
+        throw upstream(codes.failed, `${what} failed`, err);
       } finally {
         clearTimeout(timer);
       }
@@ -77,4 +76,8 @@ export async function iterateGuarded<T>(
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+}
+
+function upstream(code: string, message: string, cause?: unknown): UndertoneError {
+  return new UndertoneError(code, message, { category: 'upstream', recoverable: true, cause });
 }

@@ -34,7 +34,8 @@ export class EventOutbox {
   /** Emits an event at session audio time `timeMs`; returns it as sent. */
   emit(body: ServerEventBody, timeMs: number): ServerEvent {
     const index = this.nextIndex++;
-    const event = { ...body, sessionId: this.sessionId, timeMs: Math.round(timeMs), eventIndex: index } as ServerEvent;
+    const stamp = { sessionId: this.sessionId, timeMs: Math.round(timeMs), eventIndex: index };
+    const event = { ...body, ...stamp } as ServerEvent;
     this.buffer.push({ index, event });
     if (this.buffer.length > this.bufferEvents) this.buffer.shift();
     if (event.type === 'error') metrics.errorsTotal.inc({ code: event.code });

@@ -98,22 +98,30 @@ export function replyStream(
     deps.onSpeaker?.(speaker);
     encoder.reset();
 
-    const settle = (outcome: ReplySettled['outcome'], assistantText: string, playedMs: number): void => {
+    const { responseId, userText } = request;
+    type Outcome = ReplySettled['outcome'];
+    const settle = (outcome: Outcome, assistantText: string, playedMs: number): void => {
       if (settled) return;
       settled = true;
       abort.abort();
       deps.onSpeaker?.(undefined);
-      deps.onSettled({ outcome, responseId: request.responseId, userText: request.userText, assistantText, playedMs });
+      deps.onSettled({ outcome, responseId, userText, assistantText, playedMs });
     };
+    const event = (body: Extract<SessionOutput, { kind: 'event' }>['body']): void =>
+      emit({ kind: 'event', body });
 
     /** Stops everything now and reports the part heard. */
     const cut = (reason: CancelReason): void => {
       if (settled) return;
       const playedMs = speaker.stop();
       const playedText = heardText(sentences, playedMs);
-      emit({
-        kind: 'event',
-        body: { type: 'response.cancelled', responseId: request.responseId, reason, playedMs: Math.round(playedMs), playedText, clearAudio: true },
+      event({
+        type: 'response.cancelled',
+        responseId,
+        reason,
+        playedMs: Math.round(playedMs),
+        playedText,
+        clearAudio: true,
       });
       log.debug({ reason, playedMs, sentMs: speaker.sentMs }, 'response cancelled');
       settle(reason === 'error' ? 'failed' : 'cancelled', playedText, playedMs);
@@ -139,7 +147,12 @@ export function replyStream(
       let chunkWait = requested;
       await iterateGuarded(
         tts.synthesize(sentence, { signal: abort.signal, voice: config.tts.voice }),
-        { signal: abort.signal, timeoutMs: config.tts.timeoutMs, codes: { failed: ERROR_CODES.ttsFailed, timeout: ERROR_CODES.ttsTimeout }, what: 'TTS' },
+        {
+          signal: abort.signal,
+          timeoutMs: config.tts.timeoutMs,
+          codes: { failed: ERROR_CODES.ttsFailed, timeout: ERROR_CODES.ttsTimeout },
+          what: 'TTS',
+        },
         (chunk) => {
           const now = performance.now();
           clock.ttsBusyMs += now - chunkWait;
@@ -162,14 +175,20 @@ export function replyStream(
         speaking.catch(() => undefined);
       };
 
+      const { maxTokens, temperature, timeoutMs } = config.llm;
       await iterateGuarded(
-        llm.generate(request.messages, { signal: abort.signal, maxTokens: config.llm.maxTokens, temperature: config.llm.temperature }),
-        { signal: abort.signal, timeoutMs: config.llm.timeoutMs, codes: { failed: ERROR_CODES.llmFailed, timeout: ERROR_CODES.llmTimeout }, what: 'LLM' },
+        llm.generate(request.messages, { signal: abort.signal, maxTokens, temperature }),
+        {
+          signal: abort.signal,
+          timeoutMs,
+          codes: { failed: ERROR_CODES.llmFailed, timeout: ERROR_CODES.llmTimeout },
+          what: 'LLM',
+        },
         (token) => {
           if (!token) return;
           clock.llmFirstTokenWallMs ??= performance.now();
           text += token;
-          emit({ kind: 'event', body: { type: 'response.text.delta', responseId: request.responseId, delta: token } });
+          event({ type: 'response.text.delta', responseId, delta: token });
           for (const sentence of chunker.push(token)) queueSentence(sentence);
         },
       );
@@ -182,7 +201,8 @@ export function replyStream(
       await speaker.finished();
     };
 
-    emit({ kind: 'event', body: { type: 'response.started', responseId: request.responseId, inReplyTo: request.inReplyTo, stream: request.stream } });
+    const { inReplyTo, stream } = request;
+    event({ type: 'response.started', responseId, inReplyTo, stream });
     emit({ kind: 'state', state: 'thinking' });
 
     run().then(
@@ -190,10 +210,8 @@ export function replyStream(
         if (settled || subscriber.closed) return;
         clock.firstFrameWallMs = speaker.firstFrameWallMs;
         const timings = computeTimings(request, clock);
-        emit({
-          kind: 'event',
-          body: { type: 'response.done', responseId: request.responseId, text: text.trim(), audioMs: speaker.sentMs, timings },
-        });
+        const audioMs = speaker.sentMs;
+        event({ type: 'response.done', responseId, text: text.trim(), audioMs, timings });
         settle('done', text.trim(), speaker.sentMs);
         subscriber.complete();
       },
@@ -203,7 +221,7 @@ export function replyStream(
           ? err
           : new UndertoneError(ERROR_CODES.internal, 'reply failed', { cause: err });
         log.warn({ err: coded, code: coded.code }, 'reply failed');
-        emit({ kind: 'event', body: { type: 'error', code: coded.code, message: coded.message, recoverable: true } });
+        event({ type: 'error', code: coded.code, message: coded.message, recoverable: true });
         cut('error');
       },
     );

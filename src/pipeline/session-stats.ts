@@ -33,7 +33,8 @@ export class SessionStats {
   /** Inbound sample position of track 0 at wall time `wallMs` (extrapolated a little). */
   inboundPositionAt(wallMs: number): number {
     if (this.lastInboundWallMs === undefined) return this.inboundSamples;
-    const aheadMs = Math.min(MAX_EXTRAPOLATION_MS, Math.max(-MAX_EXTRAPOLATION_MS, wallMs - this.lastInboundWallMs));
+    const sinceMs = wallMs - this.lastInboundWallMs;
+    const aheadMs = Math.min(MAX_EXTRAPOLATION_MS, Math.max(-MAX_EXTRAPOLATION_MS, sinceMs));
     return Math.max(0, this.inboundSamples + Math.round(aheadMs * 16));
   }
 

@@ -31,7 +31,6 @@ import type { AudioInput } from '../audio/audio-input.js';
 import { ERROR_CODES } from '../protocol/error-codes.js';
 import type {
   ClientMessage,
-  Codec,
   SessionEndedEvent,
   SessionStartMessage,
 } from '../protocol/messages.js';
@@ -42,7 +41,7 @@ import { EventOutbox } from './event-outbox.js';
 import type { SessionOutput, TurnSignal } from './session-output.js';
 import { SessionStats } from './session-stats.js';
 import { defaultStageFactories } from './stage-factories.js';
-import type { StageContext, StageFactories } from './stage-ports.js';
+import type { OutputFormat, StageContext, StageFactories } from './stage-ports.js';
 import { trackPipeline, type TrackSettings } from './track-pipeline.js';
 import { turnPipeline } from './turn-pipeline.js';
 import type {
@@ -81,10 +80,7 @@ class Session implements VoiceSession {
   private readonly log: Logger;
   private readonly decoder: AudioInput;
 
-  constructor(
-    private readonly start: SessionStartMessage,
-    private readonly deps: SessionDeps,
-  ) {
+  constructor(start: SessionStartMessage, deps: SessionDeps) {
     this.id = `ses_${randomBytes(9).toString('base64url')}`;
     this.resumeToken = randomBytes(18).toString('base64url');
     const log = deps.log.child({ sessionId: this.id });
@@ -111,11 +107,14 @@ class Session implements VoiceSession {
       output,
     });
     if (start.mode === 'agent' && !agentPossible) {
-      this.emit({ type: 'error', code: ERROR_CODES.modeNotSupported, message: 'agent mode needs an LLM and a TTS engine; running as transcribe', recoverable: true });
+      const message = 'agent mode needs an LLM and a TTS engine; running as transcribe';
+      this.emit({ type: 'error', code: ERROR_CODES.modeNotSupported, message, recoverable: true });
     }
     metrics.sessionsTotal.inc({ mode: this.mode });
     metrics.sessionsActive.inc({ mode: this.mode });
-    log.info({ mode: this.mode, codec: start.audio.codec, tracks: decoder.trackCount, metadata: start.metadata }, 'session started');
+    const { codec } = start.audio;
+    const tracks = decoder.trackCount;
+    log.info({ mode: this.mode, codec, tracks, metadata: start.metadata }, 'session started');
 
     // Decode once, shared by every track.
     const decoded$ = concat(
@@ -127,10 +126,14 @@ class Session implements VoiceSession {
     );
     const decodeErrors$ = decoded$.pipe(
       mergeMap((d) => d.errors),
-      map((err): SessionOutput => ({ kind: 'event', body: { type: 'error', code: err.code, message: err.message, recoverable: true } })),
+      map((err): SessionOutput => ({
+        kind: 'event',
+        body: { type: 'error', code: err.code, message: err.message, recoverable: true },
+      })),
     );
 
-    const echoGuard = this.mode === 'agent' && config.turn.echoSuppression ? new EchoGuard() : undefined;
+    const guarded = this.mode === 'agent' && config.turn.echoSuppression;
+    const echoGuard = guarded ? new EchoGuard() : undefined;
     const emotionOn = config.emotion.enabled && start.emotion?.enabled !== false;
     const tracks$ = Array.from({ length: decoder.trackCount }, (_, index) => {
       const role = start.channelRoles?.[index];
@@ -191,12 +194,14 @@ class Session implements VoiceSession {
         : EMPTY;
     const control$ = this.messages$.pipe(mergeMap((m) => this.control(m)));
 
-    const graph$ = merge(decodeErrors$, trackOut$.pipe(filter((o) => o.kind !== 'signal')), turn$, control$);
+    const trackEvents$ = trackOut$.pipe(filter((o) => o.kind !== 'signal'));
+    const graph$ = merge(decodeErrors$, trackEvents$, turn$, control$);
     this.subscription = graph$.subscribe({
       next: (out) => this.dispatch(out),
       error: (err: unknown) => {
         log.error({ err }, 'session graph failed');
-        this.emit({ type: 'error', code: ERROR_CODES.internal, message: 'session failed', recoverable: false });
+        const message = 'session failed';
+        this.emit({ type: 'error', code: ERROR_CODES.internal, message, recoverable: false });
         this.resolveEnd();
       },
       complete: () => this.resolveEnd(),
@@ -262,7 +267,8 @@ class Session implements VoiceSession {
   private toSignal(message: NonStartMessage): TurnSignal[] {
     if (message.type === 'input.text') {
       if (this.mode !== 'agent') return [];
-      return [{ type: 'text', text: message.text, id: `text:${++this.textTurns}`, wallMs: performance.now() }];
+      const id = `text:${++this.textTurns}`;
+      return [{ type: 'text', text: message.text, id, wallMs: performance.now() }];
     }
     if (message.type === 'playback.position') {
       return [{ type: 'playback', responseId: message.responseId, playedMs: message.playedMs }];
@@ -273,20 +279,26 @@ class Session implements VoiceSession {
   private control(message: NonStartMessage): SessionOutput[] {
     switch (message.type) {
       case 'ping':
-        return [{ kind: 'event', body: { type: 'pong', id: message.id, clientTimeMs: message.clientTimeMs, serverTimeMs: Date.now() } }];
+        const { id, clientTimeMs } = message;
+        const serverTimeMs = Date.now();
+        return [{ kind: 'event', body: { type: 'pong', id, clientTimeMs, serverTimeMs } }];
       case 'session.update':
         for (const [index, settings] of this.settings.entries()) {
-          if (message.prosodyIntervalMs !== undefined) settings.prosodyIntervalMs = message.prosodyIntervalMs;
-          if (message.emotion) {
-            const disabled = message.emotion.disabledChannels ?? [];
-            if (message.emotion.enabled !== undefined) settings.emotionEnabled = message.emotion.enabled;
-            if (disabled.includes(index)) settings.emotionEnabled = false;
-          }
+          const { prosodyIntervalMs, emotion } = message;
+          if (prosodyIntervalMs !== undefined) settings.prosodyIntervalMs = prosodyIntervalMs;
+          if (emotion?.enabled !== undefined) settings.emotionEnabled = emotion.enabled;
+          if (emotion?.disabledChannels?.includes(index)) settings.emotionEnabled = false;
         }
         return [];
       case 'input.text':
         if (this.mode === 'agent') return [];
-        return [{ kind: 'event', body: { type: 'error', code: ERROR_CODES.modeNotSupported, message: 'input.text needs an agent session', recoverable: true } }];
+        const body = {
+          type: 'error' as const,
+          code: ERROR_CODES.modeNotSupported,
+          message: 'input.text needs an agent session',
+          recoverable: true,
+        };
+        return [{ kind: 'event', body }];
       default:
         return [];
     }
@@ -303,7 +315,7 @@ class Session implements VoiceSession {
 }
 
 /** The agent audio format: the client's `output`, else the input codec and rate. */
-function outputFormat(start: SessionStartMessage): { codec: Codec; sampleRateHz: number; frameMs: number } {
+function outputFormat(start: SessionStartMessage): OutputFormat {
   const codec = start.output?.codec ?? start.audio.codec;
   const sampleRateHz = start.output?.sampleRateHz ?? start.audio.sampleRateHz;
   let frameMs = start.audio.frameMs;

@@ -40,7 +40,10 @@ export function conversationFor(ctx: StageContext, llm: LlmEngine): Conversation
     countTokens: (text) => llm.countTokens(text),
   });
   return {
-    prompt: (userText: string): ChatMessage[] => [...history.messages(), { role: 'user', content: userText }],
+    prompt: (userText: string): ChatMessage[] => [
+      ...history.messages(),
+      { role: 'user', content: userText },
+    ],
     add(userText, assistantText) {
       history.addUser(userText);
       if (assistantText.trim()) history.addAssistant(assistantText.trim());
@@ -52,7 +55,8 @@ export function conversationFor(ctx: StageContext, llm: LlmEngine): Conversation
 }
 
 export const defaultStageFactories: StageFactories = {
-  inputDecoder: (ctx) => new AudioInput(ctx.start.audio, { channelLayout: ctx.start.channelLayout ?? 'mixed' }),
+  inputDecoder: (ctx) =>
+    new AudioInput(ctx.start.audio, { channelLayout: ctx.start.channelLayout ?? 'mixed' }),
   prosody: () => new ProsodyTracker(),
   transcriber: (ctx, track, asr) =>
     createStreamingTranscriber({

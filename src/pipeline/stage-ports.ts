@@ -43,13 +43,20 @@ export interface StageContext {
   log: Logger;
 }
 
+/** The agent audio format of a session. */
+export interface OutputFormat {
+  codec: Codec;
+  sampleRateHz: number;
+  frameMs: number;
+}
+
 /** Builders of per-session stage objects; `stage-factories.ts` has the real ones. */
 export interface StageFactories {
   inputDecoder(ctx: StageContext): AudioInput;
   prosody(ctx: StageContext, track: TrackInfo): ProsodyPort | undefined;
   /** `asr` is the process's engine; the factory puts the shared scheduler in front of it. */
   transcriber(ctx: StageContext, track: TrackInfo, asr: AsrEngine): StreamingTranscriber;
-  agentEncoder(ctx: StageContext, output: { codec: Codec; sampleRateHz: number; frameMs: number }): AgentAudioEncoder;
+  agentEncoder(ctx: StageContext, output: OutputFormat): AgentAudioEncoder;
   conversation(ctx: StageContext, llm: LlmEngine): ConversationPort;
 }
 

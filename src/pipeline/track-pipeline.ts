@@ -8,12 +8,14 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Logger } from 'pino';
-import type { StreamingTranscriber } from '../asr/streaming-transcriber.js';
+import type { FinalTranscript, StreamingTranscriber } from '../asr/streaming-transcriber.js';
 import { ERROR_CODES } from '../protocol/error-codes.js';
 import type { ProsodyFrame } from '../protocol/messages.js';
 import type { VadEvent, VadOptions, VadStream } from '../vad/types.js';
 import type { ProsodyPort, TrackEmotionObserver } from './stage-ports.js';
-import type { SessionOutput } from './session-output.js';
+import type { SessionOutput, TurnSignal } from './session-output.js';
+
+type EventBody = Extract<SessionOutput, { kind: 'event' }>['body'];
 
 /** Per-session settings that `session.update` may change while the track runs. */
 export interface TrackSettings {
@@ -68,62 +70,96 @@ export function trackPipeline(deps: TrackDeps): OperatorFunction<Float32Array, S
       const emit = (out: SessionOutput): void => {
         if (!subscriber.closed) subscriber.next(out);
       };
-      const event = (body: Extract<SessionOutput, { kind: 'event' }>['body'], timeMs = positionMs): void =>
+      const event = (body: EventBody, timeMs = positionMs): void =>
         emit({ kind: 'event', body, timeMs });
+      const signal = (sig: TurnSignal): void => emit({ kind: 'signal', signal: sig });
+      const newSegmentId = (): string => `${deps.sessionPrefix}-t${track}-s${++segmentCount}`;
+
+      const onSpeechStart = (ev: Extract<VadEvent, { type: 'speech-start' }>): void => {
+        const segmentId = newSegmentId();
+        openSegment = segmentId;
+        event({ type: 'vad.speech_started', track, startMs: ev.startMs });
+        signal({ type: 'vad', track, event: { ...ev, audio: EMPTY }, segmentId });
+        transcriber.speechStart(ev.startMs, ev.audio);
+        if (settings.emotionEnabled) deps.emotion?.speechStarted(segmentId, ev.startMs);
+      };
+
+      const onSpeechEnd = (ev: Extract<VadEvent, { type: 'speech-end' }>): void => {
+        const segmentId = openSegment ?? newSegmentId();
+        openSegment = undefined;
+        const { startMs, endMs } = ev;
+        event({ type: 'vad.speech_stopped', track, segmentId, startMs, endMs });
+        const speechEndWallMs = arrivals.wallAt(endMs);
+        signal({ type: 'vad', track, event: { ...ev, audio: EMPTY }, segmentId, speechEndWallMs });
+
+        const finalSignal = (text: string): void => {
+          const finalWallMs = performance.now();
+          const at = { startMs, endMs, speechEndWallMs, finalWallMs };
+          signal({ type: 'final', track, segmentId, text, ...at });
+        };
+        const onFinal = (final: FinalTranscript | null): void => {
+          // A segment without speech (null) gets no event, but turn-taking still hears of it.
+          const text = final?.text.trim() ?? '';
+          if (final) {
+            const { language, words, segments } = final;
+            event({
+              type: 'transcript.final',
+              track,
+              segmentId,
+              text,
+              language,
+              startMs: final.startMs,
+              endMs: final.endMs,
+              words,
+              segments,
+              ...(role ? { role } : {}),
+            });
+            if (settings.emotionEnabled) {
+              deps.emotion?.final(segmentId, text, final.startMs, final.endMs);
+            }
+          }
+          finalSignal(text);
+        };
+        const onFailure = (err: unknown): void => {
+          log.warn({ err, segmentId }, 'asr final failed');
+          const message = 'transcription of a segment failed';
+          event({ type: 'error', code: ERROR_CODES.asrFailed, message, recoverable: true });
+          finalSignal('');
+        };
+
+        const pending = transcriber.speechEnd(startMs, endMs, ev.audio);
+        // Finals leave in segment order even when decodes finish out of order.
+        finals = finals.then(() => pending.then(onFinal, onFailure));
+      };
 
       const onVad = (ev: VadEvent): void => {
         if (ev.type === 'probability') {
-          if (deps.probabilitySignals) emit({ kind: 'signal', signal: { type: 'vad', track, event: ev } });
-          return;
-        }
-        if (ev.type === 'speech-start') {
-          const segmentId = `${deps.sessionPrefix}-t${track}-s${++segmentCount}`;
-          openSegment = segmentId;
-          event({ type: 'vad.speech_started', track, startMs: ev.startMs });
-          emit({ kind: 'signal', signal: { type: 'vad', track, event: { ...ev, audio: EMPTY }, segmentId } });
-          transcriber.speechStart(ev.startMs, ev.audio);
-          if (settings.emotionEnabled) deps.emotion?.speechStarted(segmentId, ev.startMs);
-          return;
-        }
-        if (ev.type === 'speech-audio') {
+          if (deps.probabilitySignals) signal({ type: 'vad', track, event: ev });
+        } else if (ev.type === 'speech-start') {
+          onSpeechStart(ev);
+        } else if (ev.type === 'speech-audio') {
           transcriber.speechAudio(ev.audio);
-          return;
+        } else {
+          onSpeechEnd(ev);
         }
-        const segmentId = openSegment ?? `${deps.sessionPrefix}-t${track}-s${++segmentCount}`;
-        openSegment = undefined;
-        event({ type: 'vad.speech_stopped', track, segmentId, startMs: ev.startMs, endMs: ev.endMs });
-        const speechEndWallMs = arrivals.wallAt(ev.endMs);
-        emit({ kind: 'signal', signal: { type: 'vad', track, event: { ...ev, audio: EMPTY }, segmentId, speechEndWallMs } });
-        const pending = transcriber.speechEnd(ev.startMs, ev.endMs, ev.audio);
-        // Finals leave in segment order even when decodes finish out of order.
-        finals = finals.then(() => pending.then(
-          (final) => {
-            const text = final?.text.trim() ?? '';
-            if (final) {
-              event({ type: 'transcript.final', track, segmentId, text, language: final.language, startMs: final.startMs, endMs: final.endMs, words: final.words, segments: final.segments, ...(role ? { role } : {}) });
-              if (settings.emotionEnabled) deps.emotion?.final(segmentId, text, final.startMs, final.endMs);
-            }
-            emit({ kind: 'signal', signal: { type: 'final', track, segmentId, text, startMs: ev.startMs, endMs: ev.endMs, speechEndWallMs, finalWallMs: performance.now() } });
-          },
-          (err: unknown) => {
-            log.warn({ err, segmentId }, 'asr final failed');
-            event({ type: 'error', code: ERROR_CODES.asrFailed, message: 'transcription of a segment failed', recoverable: true });
-            emit({ kind: 'signal', signal: { type: 'final', track, segmentId, text: '', startMs: ev.startMs, endMs: ev.endMs, speechEndWallMs, finalWallMs: performance.now() } });
-          },
-        ));
       };
 
       const partialSub = transcriber.partials.subscribe((p) => {
-        if (!openSegment) return;
-        event({ type: 'transcript.partial', track, segmentId: openSegment, committed: p.committed, tentative: p.tentative, lagMs: Math.round(p.lagMs) });
-        if (settings.emotionEnabled) deps.emotion?.partial(openSegment, `${p.committed} ${p.tentative}`.trim());
+        const segmentId = openSegment;
+        if (!segmentId) return;
+        const { committed, tentative } = p;
+        const lagMs = Math.round(p.lagMs);
+        event({ type: 'transcript.partial', track, segmentId, committed, tentative, lagMs });
+        const text = `${committed} ${tentative}`.trim();
+        if (settings.emotionEnabled) deps.emotion?.partial(segmentId, text);
       });
       const emotionSub = deps.emotion?.results.subscribe((body) => event({ ...body, track }));
       const vadSub = vad.events.subscribe({
         next: onVad,
         error: (err: unknown) => {
           log.error({ err }, 'vad stream failed');
-          event({ type: 'error', code: ERROR_CODES.internal, message: 'voice activity detection failed', recoverable: false });
+          const message = 'voice activity detection failed';
+          event({ type: 'error', code: ERROR_CODES.internal, message, recoverable: false });
         },
       });
 

@@ -10,7 +10,16 @@
  * - A reply cancelled before the caller heard anything leaves no trace in the history: its user
  *   text is merged into the next turn, so the next reply answers both.
  */
-import { Subject, defer, ignoreElements, merge, switchMap, tap, type Observable, type OperatorFunction } from 'rxjs';
+import {
+  Subject,
+  defer,
+  ignoreElements,
+  merge,
+  switchMap,
+  tap,
+  type Observable,
+  type OperatorFunction,
+} from 'rxjs';
 import type { Logger } from 'pino';
 import type { UndertoneConfig } from '../config/schema.js';
 import type { AgentAudioEncoder } from '../audio/agent-audio-encoder.js';
@@ -20,7 +29,13 @@ import { metrics } from '../metrics/metrics.js';
 import { BargeInDetector } from './barge-in-detector.js';
 import type { EchoGuard } from './echo-guard.js';
 import type { AgentSpeaker } from './agent-speaker.js';
-import { replyStream, type CancelReason, type ReplyRequest, type ReplySettled } from './reply-stream.js';
+import {
+  replyStream,
+  type CancelReason,
+  type ReplyDeps,
+  type ReplyRequest,
+  type ReplySettled,
+} from './reply-stream.js';
 import type { SessionOutput, TurnSignal } from './session-output.js';
 import type { ConversationPort } from './stage-ports.js';
 import type { TurnState } from './types.js';
@@ -66,7 +81,11 @@ export function turnPipeline(deps: TurnDeps): OperatorFunction<TurnSignal, Sessi
     defer(() => {
       const turns = new TurnTaking(deps);
       const control$ = signals$.pipe(
-        tap({ next: (s) => turns.handle(s), complete: () => turns.shutdown(), unsubscribe: () => turns.shutdown() }),
+        tap({
+          next: (s) => turns.handle(s),
+          complete: () => turns.shutdown(),
+          unsubscribe: () => turns.shutdown(),
+        }),
         ignoreElements(),
       );
       return merge(control$, turns.replies$);
@@ -123,7 +142,8 @@ class TurnTaking {
         this.onText(signal);
         return;
       case 'playback':
-        if (this.active?.responseId === signal.responseId) this.active.speaker?.reportPlayed(signal.playedMs);
+        if (this.active?.responseId !== signal.responseId) return;
+        this.active.speaker?.reportPlayed(signal.playedMs);
         return;
     }
   }
@@ -141,14 +161,16 @@ class TurnTaking {
     const event = signal.event;
     if (event.type === 'probability') {
       this.positionMs = event.endMs;
-      const verdict = this.detector.window(event.endMs, event.probability, this.active !== undefined);
+      const armed = this.active !== undefined;
+      const verdict = this.detector.window(event.endMs, event.probability, armed);
       const segment = this.openSegment ? this.segments.get(this.openSegment) : undefined;
       if (segment) {
         if (verdict.callerSpeech) segment.callerSpeechMs += 32;
         if (verdict.echo) segment.echoMs += 32;
       }
       if (verdict.bargeIn && this.active && event.endMs > this.active.startedAtMs) {
-        this.log.debug({ runMs: verdict.runMs, atMs: event.endMs, echo: verdict.verdict }, 'barge-in');
+        const { runMs, verdict: echo } = verdict;
+        this.log.debug({ runMs, atMs: event.endMs, echo }, 'barge-in');
         if (segment) segment.bargedIn = true;
         metrics.bargeIns.inc();
         this.cancelActive('barge-in');
@@ -158,7 +180,9 @@ class TurnTaking {
     }
     if (event.type === 'speech-start' && signal.segmentId) {
       this.openSegment = signal.segmentId;
-      this.segments.set(signal.segmentId, { confirmedAtMs: this.positionMs, callerSpeechMs: 0, echoMs: 0, bargedIn: false });
+      const confirmedAtMs = this.positionMs;
+      const info = { confirmedAtMs, callerSpeechMs: 0, echoMs: 0, bargedIn: false };
+      this.segments.set(signal.segmentId, info);
       if (!this.active) this.setState('user-speaking');
     } else if (event.type === 'speech-end') {
       this.openSegment = undefined;
@@ -179,10 +203,12 @@ class TurnTaking {
       }
       this.cancelActive('new-turn');
     }
+    const { bargeInMinMs } = this.deps.config.turn;
     const echoOnly =
-      segment !== undefined && segment.echoMs > 0 && segment.callerSpeechMs < this.deps.config.turn.bargeInMinMs;
+      segment !== undefined && segment.echoMs > 0 && segment.callerSpeechMs < bargeInMinMs;
     if (echoOnly) {
-      this.log.debug({ segmentId: final.segmentId, echoMs: segment.echoMs }, 'echo segment ignored');
+      const { segmentId } = final;
+      this.log.debug({ segmentId, echoMs: segment.echoMs }, 'echo segment ignored');
       if (!this.openSegment) this.setState('listening');
       return;
     }
@@ -206,7 +232,12 @@ class TurnTaking {
     if (combined) this.startTurn(combined, input.id, input.wallMs, null);
   }
 
-  private startTurn(userText: string, inReplyTo: string, speechEndWallMs: number, finalWallMs: number | null): void {
+  private startTurn(
+    userText: string,
+    inReplyTo: string,
+    speechEndWallMs: number,
+    finalWallMs: number | null,
+  ): void {
     this.pendingText = '';
     const stream = ++this.responses;
     const responseId = `${this.deps.idPrefix}-r${stream}`;
@@ -239,7 +270,7 @@ class TurnTaking {
     this.setState(this.openSegment ? 'user-speaking' : 'listening');
   }
 
-  private replyDeps() {
+  private replyDeps(): ReplyDeps {
     return {
       config: this.deps.config,
       llm: this.deps.llm,
@@ -250,13 +281,14 @@ class TurnTaking {
       onSpeaker: (speaker: AgentSpeaker | undefined) => {
         if (this.active) this.active.speaker = speaker;
       },
-      onPlayout: (frame: { reference16k: Float32Array }, playStartWallMs: number, contiguous: boolean) => {
+      onPlayout: (frame, playStartWallMs, contiguous) => {
         const guard = this.deps.echoGuard;
         const at = this.deps.inboundPositionAt;
         if (!guard || !at) return;
         // A run of frames is laid end to end on the caller's timeline from where it started:
         // mapping each frame's wall time on its own would let event-loop jitter tear it apart.
-        const position = contiguous && this.referenceEnd !== undefined ? this.referenceEnd : at(playStartWallMs);
+        const run = contiguous ? this.referenceEnd : undefined;
+        const position = run ?? at(playStartWallMs);
         guard.addReference(position, frame.reference16k);
         this.referenceEnd = position + frame.reference16k.length;
       },

@@ -31,7 +31,7 @@ export function computeTimings(
 ): TurnTimings {
   const final = request.finalWallMs ?? request.speechEndWallMs;
   const timings: TurnTimings = {
-    speechEndToFinalMs: request.finalWallMs === null ? null : span(request.speechEndWallMs, request.finalWallMs),
+    speechEndToFinalMs: span(request.speechEndWallMs, request.finalWallMs),
     finalToLlmFirstTokenMs: span(final, clock.llmFirstTokenWallMs),
     llmFirstTokenToTtsFirstAudioMs: span(clock.llmFirstTokenWallMs, clock.ttsFirstAudioWallMs),
     voiceToVoiceMs: span(request.speechEndWallMs, clock.firstFrameWallMs),
@@ -41,7 +41,9 @@ export function computeTimings(
   };
   if (timings.voiceToVoiceMs !== null) {
     const models =
-      (timings.speechEndToFinalMs ?? 0) + (timings.finalToLlmFirstTokenMs ?? 0) + (clock.ttsFirstChunkLatencyMs ?? 0);
+      (timings.speechEndToFinalMs ?? 0) +
+      (timings.finalToLlmFirstTokenMs ?? 0) +
+      (clock.ttsFirstChunkLatencyMs ?? 0);
     timings.serverOverheadMs = Math.max(0, Math.round(timings.voiceToVoiceMs - models));
   }
 

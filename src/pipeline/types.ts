@@ -5,7 +5,12 @@
  */
 import type { Logger } from 'pino';
 import type { UndertoneConfig } from '../config/schema.js';
-import type { ClientMessage, ServerEvent, SessionEndedEvent, SessionStartMessage } from '../protocol/messages.js';
+import type {
+  ClientMessage,
+  ServerEvent,
+  SessionEndedEvent,
+  SessionStartMessage,
+} from '../protocol/messages.js';
 import type { AsrEngine } from '../asr/types.js';
 import type { LlmEngine } from '../llm/types.js';
 import type { TtsEngine } from '../tts/types.js';

@@ -5,12 +5,14 @@
  * needed.
  */
 import { readFileSync } from 'node:fs';
+import { Subject } from 'rxjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { encodeMuLaw } from '../../src/audio/g711.js';
 import { parseWav } from '../../src/audio/wav.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createSession } from '../../src/pipeline/session.js';
 import type { SessionStartMessage } from '../../src/protocol/messages.js';
+import type { EmotionObserverFactory, EmotionResult } from '../../src/pipeline/stage-ports.js';
 import { describeWithSharedAudio, sharedAudio } from '../helpers/shared-audio.js';
 import { LlmTestDouble, TtsTestDouble } from './engine-test-doubles.js';
 import { createRealEngines, feed, readWav16k, RecordingSink, testConfig, type RealEngines } from './session-test-helpers.js';
@@ -131,6 +133,43 @@ describeWithSharedAudio('createSession', () => {
     const types = sink.types();
     expect(types.slice(-2)).toEqual(['response.cancelled', 'session.ended']);
     expect(sink.of('response.cancelled')[0]).toMatchObject({ reason: 'session-end', responseId: sink.of('response.started')[0]!.responseId });
+  });
+
+  it('feeds an emotion observer per track and emits what it reports, until turned off', async () => {
+    const seen: string[] = [];
+    const emotion: EmotionObserverFactory = (_ctx, track) => {
+      const results = new Subject<EmotionResult>();
+      return {
+        prosody: (frames) => void seen.push(`prosody:${track.index}:${frames.length > 0}`),
+        speechStarted: (segmentId) => void seen.push(`start:${segmentId}`),
+        partial: () => void seen.push('partial'),
+        final: (segmentId) => {
+          seen.push(`final:${segmentId}`);
+          const evidence = { voice: {}, textValence: null };
+          results.next({ type: 'emotion.final', segmentId, tags: [{ label: 'neutral', score: 1 }], arousal: 0, valence: 0, uncertain: true, evidence });
+        },
+        results,
+        close: () => results.complete(),
+      };
+    };
+    const sink = new RecordingSink();
+    const session = createSession(pcmStart, { config, engines, log: silentLogger, sink, emotion });
+    const speech = readWav16k(sharedAudio('speech/cmuarctic_aew_a0001.wav'));
+    await feed(session, speech);
+    await session.end('done');
+
+    const final = sink.of('transcript.final')[0]!;
+    expect(seen).toContain(`start:${final.segmentId}`);
+    expect(seen).toContain(`final:${final.segmentId}`);
+    expect(seen).toContain('prosody:0:true');
+    expect(sink.of('emotion.final')[0]).toMatchObject({ track: 0, segmentId: final.segmentId, sessionId: session.id });
+
+    seen.length = 0;
+    const quiet = createSession(pcmStart, { config, engines, log: silentLogger, sink: new RecordingSink(), emotion });
+    quiet.handleMessage({ type: 'session.update', emotion: { enabled: false } });
+    await feed(quiet, speech.subarray(0, 16_000));
+    await quiet.end('done');
+    expect(seen).toEqual([]);
   });
 
   it('runs as transcribe, with a coded error, when agent mode has no LLM or TTS', async () => {
