@@ -10,10 +10,10 @@
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { encodeFrame, FRAME_KIND } from '../../src/protocol/frame-header.js';
+import { LEAN_SOCKET } from './caller.js';
 import type { CodecSetup, SpeechSet } from './recordings.js';
-import { parsePrometheus, ProcessSampler, type SampleSource } from './server-process.js';
+import { ProcessSampler, sessionsActive, sleep, type SampleSource } from './server-process.js';
 import { Tally } from './stats.js';
-import { sleep } from './run-load.js';
 import type { Target } from './target.js';
 
 export interface ChurnOptions {
@@ -116,7 +116,7 @@ async function oneCycle(options: ChurnOptions): Promise<void> {
 }
 
 export function openSocket(url: string, timeoutMs = 10_000): Promise<WebSocket> {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const ws = new WebSocket(url, LEAN_SOCKET);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       ws.terminate();
@@ -180,16 +180,4 @@ export function collectEvents(ws: WebSocket): { waitFor(type: string, timeoutMs:
       }
     },
   };
-}
-
-/** Sum of `undertone_sessions_active` over its labels, or null when `/metrics` is unreachable. */
-export async function sessionsActive(httpUrl: string): Promise<number | null> {
-  try {
-    const values = parsePrometheus(await (await fetch(`${httpUrl}/metrics`)).text());
-    let sum = 0;
-    for (const [key, value] of values) if (key.startsWith('undertone_sessions_active')) sum += value;
-    return sum;
-  } catch {
-    return null;
-  }
 }

@@ -28,6 +28,7 @@ Load (one level, or a sweep):
   --recordings DIR     speech to say (default ../shared/audio/speech, else test/fixtures/speech)
   --interrupt-prob P   chance a reply is interrupted, 0..1 (default 0.2)
   --silence            stream silence only (the always-on path), no turns
+  --prosody-ms N       prosody event interval asked of the server (default 0: off, lighter callers)
 Lifecycle checks:
   --churn N            N connect/start/end cycles; reports RSS before and after
   --drop-storm N       N callers stream, then all drop at once; reports RSS and re-acceptance
@@ -49,6 +50,7 @@ interface CliOptions {
   recordings?: string;
   interruptProb: number;
   silenceOnly: boolean;
+  prosodyIntervalMs: number;
   churn?: number;
   dropStorm?: number;
   url?: string;
@@ -124,6 +126,7 @@ export async function loadtestMain(argv: string[]): Promise<number> {
         speech,
         silenceOnly: o.silenceOnly,
         interruptProb: o.interruptProb,
+        prosodyIntervalMs: o.prosodyIntervalMs,
         sampleFrom,
         seed: o.seed,
         onProgress: ({ elapsedS, active, metrics }) => {
@@ -174,6 +177,7 @@ export function parseCli(argv: string[]): CliOptions | number {
         recordings: { type: 'string' },
         'interrupt-prob': { type: 'string', default: '0.2' },
         silence: { type: 'boolean', default: false },
+        'prosody-ms': { type: 'string', default: '0' },
         churn: { type: 'string' },
         'drop-storm': { type: 'string' },
         url: { type: 'string' },
@@ -217,6 +221,7 @@ export function parseCli(argv: string[]): CliOptions | number {
       recordings: values.recordings,
       interruptProb,
       silenceOnly: values.silence,
+      prosodyIntervalMs: int('prosody-ms', values['prosody-ms'], 0, 10_000)!,
       churn: int('churn', values.churn, 1, 1_000_000),
       dropStorm: int('drop-storm', values['drop-storm'], 1, 5000),
       url: values.url,

@@ -8,10 +8,9 @@
  */
 import type WebSocket from 'ws';
 import { encodeFrame, FRAME_KIND } from '../../src/protocol/frame-header.js';
-import { collectEvents, openSocket, sendStart, sessionsActive } from './churn.js';
+import { collectEvents, openSocket, sendStart } from './churn.js';
 import type { CodecSetup, SpeechSet } from './recordings.js';
-import { ProcessSampler, type SampleSource } from './server-process.js';
-import { sleep } from './run-load.js';
+import { ProcessSampler, sessionsActive, sleep, type SampleSource } from './server-process.js';
 import { Tally } from './stats.js';
 import type { Target } from './target.js';
 

@@ -20,7 +20,12 @@ export interface Knee {
   reason: string;
 }
 
-/** Finds the knee of a sweep (levels in ascending order of callers). */
+/**
+ * Finds the knee of a sweep (levels in ascending order of callers): the first level whose p90 is
+ * over twice the lowest level's (and 50 ms more), that leaves over 5% of turns unanswered, or where
+ * callers got no session. Late frames are the load generator's own lateness, so they are reported
+ * as a warning on the run rather than counted against the server.
+ */
 export function findKnee(levels: LoadLevelReport[]): Knee | null {
   if (levels.length === 0) return null;
   const metric = kneeMetric(levels[0]!);
@@ -30,14 +35,14 @@ export function findKnee(levels: LoadLevelReport[]): Knee | null {
     const m = level.metrics;
     const p90 = m.latency[metric].p90;
     const turns = m.counters.turns;
-    const unanswered = turns === 0 ? 0 : m.counters.turnsNoReply / turns;
+    const answered = level.mode === 'agent' && !level.silenceOnly ? m.counters.turnsAnswered : turns;
     let reason: string | undefined;
     if (base !== null && p90 !== null && p90 > 2 * base && p90 - base > 50) {
       reason = `${metric} p90 ${fmt(p90)} ms > 2 x ${fmt(base)} ms`;
-    } else if (m.lateFrameRatio > 0.01) {
-      reason = `late frames ${(m.lateFrameRatio * 100).toFixed(1)}% > 1%`;
-    } else if (unanswered > 0.01) {
-      reason = `unanswered turns ${(unanswered * 100).toFixed(1)}% > 1%`;
+    } else if (turns >= 10 && m.counters.turnsNoReply / turns > 0.05) {
+      reason = `unanswered turns ${((m.counters.turnsNoReply / turns) * 100).toFixed(1)}% > 5%`;
+    } else if (turns >= 10 && answered === 0) {
+      reason = `none of ${turns} turns got an answer before the stop`;
     } else if (m.counters.sessionsStarted < level.callers) {
       reason = `${level.callers - m.counters.sessionsStarted} callers got no session`;
     }
@@ -45,6 +50,21 @@ export function findKnee(levels: LoadLevelReport[]): Knee | null {
     lastGood = level.callers;
   }
   return { metric, kneeCallers: null, lastGoodCallers: lastGood, reason: 'no knee within the levels run' };
+}
+
+/** Why a level's numbers should be read with care. */
+export function levelWarnings(level: LoadLevelReport): string[] {
+  const warnings: string[] = [];
+  if (level.metrics.lateFrameRatio > 0.01) {
+    warnings.push(
+      `the load generator sent ${(level.metrics.lateFrameRatio * 100).toFixed(1)}% of frames late (> 1%): ` +
+        'this machine is short of CPU for the callers, and the server saw jittery input',
+    );
+  }
+  if (level.release.sessionsActive !== 0) {
+    warnings.push(`${level.release.sessionsActive ?? 'unknown'} sessions still open on the server after the level`);
+  }
+  return warnings;
 }
 
 const fmt = (v: number | null | undefined, digits = 0): string =>
@@ -80,8 +100,17 @@ export function formatLevel(level: LoadLevelReport): string {
   const srv = level.server;
   lines.push(
     `server CPU mean ${fmt(srv.cpuPercent.mean)}% max ${fmt(srv.cpuPercent.max)}%  ` +
-      `RSS start ${fmt(srv.rssMb.start)} MB max ${fmt(srv.rssMb.max)} MB end ${fmt(srv.rssMb.end)} MB`,
+      `RSS start ${fmt(srv.rssMb.start)} MB max ${fmt(srv.rssMb.max)} MB end ${fmt(srv.rssMb.end)} MB  ` +
+      `(load generator CPU ${level.loadGeneratorCpuPercent}%)`,
   );
+  const rel = level.release;
+  lines.push(
+    `sessions released ${rel.releaseMs === null ? 'not within the wait' : `${(rel.releaseMs / 1000).toFixed(1)} s`} after ` +
+      `the stop; server RSS then ${fmt(rel.rssMb)} MB`,
+  );
+  for (const warning of levelWarnings(level)) lines.push(`WARNING: ${warning}`);
+  const lag = level.serverEventLoopLagMs;
+  if (lag) lines.push(`server event-loop lag p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms`);
   const errors = Object.entries(m.errors);
   lines.push(`errors: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k} x${n}`).join(', ')}`);
   const cancelled = Object.entries(m.cancelled);
@@ -111,7 +140,8 @@ export function renderHtml(levels: LoadLevelReport[], knee: Knee | null, title =
       return (
         `<tr><td>${l.callers}</td><td>${cell('firstAudioMs')}</td><td>${cell('finalMs')}</td><td>${cell('firstPartialMs')}</td>` +
         `<td>${(m.lateFrameRatio * 100).toFixed(2)}%</td><td>${m.counters.turnsAnswered}/${m.counters.turns}</td>` +
-        `<td>${fmt(l.server.cpuPercent.mean)}%</td><td>${fmt(l.server.rssMb.max)}</td></tr>`
+        `<td>${fmt(l.server.cpuPercent.mean)}%</td><td>${fmt(l.server.rssMb.max)}</td>` +
+        `<td style="text-align:left">${escapeHtml(levelWarnings(l).join('; '))}</td></tr>`
       );
     })
     .join('\n');
@@ -128,7 +158,7 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}svg{margin:8px 16px
 <p>${levels.length} level(s), mode ${levels[0]?.mode ?? '-'}, codec ${levels[0]?.codec ?? '-'}. ${kneeText}</p>
 ${charts}
 <table><tr><th>callers</th><th>speech end &rarr; first audio p50/p99 ms</th><th>speech end &rarr; final p50/p99 ms</th>
-<th>first partial p50/p99 ms</th><th>late frames</th><th>answered/turns</th><th>server CPU</th><th>server RSS max MB</th></tr>
+<th>first partial p50/p99 ms</th><th>late frames</th><th>answered/turns</th><th>server CPU</th><th>server RSS max MB</th><th>notes</th></tr>
 ${rows}
 </table></body></html>
 `;

@@ -7,7 +7,7 @@ import type { SessionMode } from '../../src/protocol/messages.js';
 import { runCaller } from './caller.js';
 import type { CodecSetup, SpeechSet } from './recordings.js';
 import { RunMetrics, type RunMetricsSnapshot } from './run-metrics.js';
-import { ProcessSampler, type ProcessSample, type SampleSource } from './server-process.js';
+import { parsePrometheus, ProcessSampler, sessionsActive, sleep, type ProcessSample, type SampleSource } from './server-process.js';
 import type { Target } from './target.js';
 
 export interface LoadLevelOptions {
@@ -22,6 +22,8 @@ export interface LoadLevelOptions {
   silenceOnly?: boolean;
   interruptProb?: number;
   replyTimeoutMs?: number;
+  /** Prosody event interval asked of the server, ms; default 0 (off). */
+  prosodyIntervalMs?: number;
   /** Each caller ends after this many finished turns; `durationS` is then a deadline. */
   maxTurnsPerCaller?: number;
   /** Where server CPU and RSS come from; default `/metrics` of the target. */
@@ -47,6 +49,12 @@ export interface LoadLevelReport {
   };
   /** Histogram observation counts of `/metrics` after the run (`undertone_*_count`). */
   serverHistograms: Record<string, number>;
+  /** After the callers left: time until `undertone_sessions_active` read 0 (null: not in 60 s). */
+  release: { releaseMs: number | null; sessionsActive: number | null; rssMb: number | null };
+  /** The server's event-loop lag at the end, since the previous `/metrics` scrape (prom-client), ms. */
+  serverEventLoopLagMs: { p50: number; p99: number; max: number } | null;
+  /** CPU of this load generator over the level, percent of one core. */
+  loadGeneratorCpuPercent: number;
   wallS: number;
 }
 
@@ -59,6 +67,7 @@ export async function runLoadLevel(options: LoadLevelOptions): Promise<LoadLevel
   const random = mulberry32(options.seed ?? 1);
 
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const stopAtMs = t0 + durationS * 1000;
   let active = 0;
   const progress = setInterval(() => {
@@ -84,14 +93,20 @@ export async function runLoadLevel(options: LoadLevelOptions): Promise<LoadLevel
         interruptProb: options.interruptProb,
         replyTimeoutMs: options.replyTimeoutMs,
         maxTurns: options.maxTurnsPerCaller,
+        prosodyIntervalMs: options.prosodyIntervalMs,
         random: mulberry32(Math.floor(random() * 2 ** 32)),
       }).finally(() => active--),
     );
   }
   await Promise.all(runs);
   clearInterval(progress);
+  const cpu = process.cpuUsage(cpu0);
+  const loadGeneratorCpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100);
   await sampler.sample();
   const samples = sampler.stop();
+  // Before the release wait: its `/metrics` polls reset prom-client's event-loop lag window.
+  const scraped = await scrapeServer(options.target.httpUrl);
+  const release = await awaitRelease(options.target.httpUrl, sampler);
 
   return {
     callers,
@@ -102,9 +117,23 @@ export async function runLoadLevel(options: LoadLevelOptions): Promise<LoadLevel
     silenceOnly: options.silenceOnly ?? false,
     metrics: metrics.snapshot(),
     server: summarizeSamples(samples),
-    serverHistograms: await histogramCounts(options.target.httpUrl),
+    release,
+    ...scraped,
+    loadGeneratorCpuPercent,
     wallS: (performance.now() - t0) / 1000,
   };
+}
+
+/** Waits (60 s at most) for the server to close every session, then reads its RSS. */
+async function awaitRelease(httpUrl: string, sampler: ProcessSampler): Promise<LoadLevelReport['release']> {
+  const t0 = performance.now();
+  let active = await sessionsActive(httpUrl);
+  while (active !== null && active > 0 && performance.now() - t0 < 60_000) {
+    await sleep(250);
+    active = await sessionsActive(httpUrl);
+  }
+  const releaseMs = active === 0 ? Math.round(performance.now() - t0) : null;
+  return { releaseMs, sessionsActive: active, rssMb: (await sampler.sample()).rssMb };
 }
 
 export function summarizeSamples(samples: ProcessSample[]): LoadLevelReport['server'] {
@@ -120,25 +149,30 @@ export function summarizeSamples(samples: ProcessSample[]): LoadLevelReport['ser
   };
 }
 
-/** `undertone_*` histogram `_count` values from `/metrics`, labels folded together. */
-export async function histogramCounts(httpUrl: string): Promise<Record<string, number>> {
+/** Histogram counts and event-loop lag from `/metrics`; empty when it does not answer. */
+async function scrapeServer(httpUrl: string): Promise<Pick<LoadLevelReport, 'serverHistograms' | 'serverEventLoopLagMs'>> {
   let text: string;
   try {
     text = await (await fetch(`${httpUrl}/metrics`)).text();
   } catch {
-    return {};
+    return { serverHistograms: {}, serverEventLoopLagMs: null };
   }
-  const histograms = new Set<string>();
+  const values = parsePrometheus(text);
+  const lag = (q: string): number => Math.round((values.get(`nodejs_eventloop_lag_${q}_seconds`) ?? NaN) * 1e4) / 10;
+  const serverEventLoopLagMs = values.has('nodejs_eventloop_lag_p99_seconds')
+    ? { p50: lag('p50'), p99: lag('p99'), max: lag('max') }
+    : null;
+  return { serverHistograms: histogramCounts(text), serverEventLoopLagMs };
+}
+
+/** `undertone_*` histogram `_count` values of a `/metrics` text, labels folded together. */
+export function histogramCounts(text: string): Record<string, number> {  const histograms = new Set<string>();
   for (const m of text.matchAll(/^# TYPE (undertone_\S+) histogram$/gm)) histograms.add(m[1]!);
   const counts: Record<string, number> = Object.fromEntries([...histograms].map((h) => [h, 0]));
   for (const m of text.matchAll(/^(undertone_\S+?)_count(?:\{[^}]*\})? (\S+)$/gm)) {
     if (histograms.has(m[1]!)) counts[m[1]!] = (counts[m[1]!] ?? 0) + Number(m[2]);
   }
   return counts;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A small seeded generator (mulberry32), uniform in [0, 1). */

@@ -195,3 +195,19 @@ export function parsePrometheus(text: string): Map<string, number> {
   }
   return out;
 }
+
+/** Sum of `undertone_sessions_active` over its labels, or null when `/metrics` is unreachable. */
+export async function sessionsActive(httpUrl: string): Promise<number | null> {
+  try {
+    const values = parsePrometheus(await (await fetch(`${httpUrl}/metrics`)).text());
+    let sum = 0;
+    for (const [key, value] of values) if (key.startsWith('undertone_sessions_active')) sum += value;
+    return sum;
+  } catch {
+    return null;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -36,6 +36,7 @@ import type {
 } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { metrics } from '../metrics/metrics.js';
+import { CallMetrics, customerTrackOf } from '../emotion/call-metrics.js';
 import { EchoGuard } from './echo-guard.js';
 import { EventOutbox } from './event-outbox.js';
 import type { SessionOutput, TurnSignal } from './session-output.js';
@@ -79,6 +80,8 @@ class Session implements VoiceSession {
   private isEnded = false;
   private readonly log: Logger;
   private readonly decoder: AudioInput;
+  /** Talk ratio, talk-over and silence of a transcribe (call-center) session. */
+  private readonly callMetrics?: CallMetrics;
 
   constructor(start: SessionStartMessage, deps: SessionDeps) {
     this.id = `ses_${randomBytes(9).toString('base64url')}`;
@@ -114,6 +117,10 @@ class Session implements VoiceSession {
     metrics.sessionsActive.inc({ mode: this.mode });
     const { codec } = start.audio;
     const tracks = decoder.trackCount;
+    if (this.mode === 'transcribe') {
+      const customerTrack = customerTrackOf(start.channelRoles, tracks);
+      this.callMetrics = new CallMetrics({ tracks, customerTrack });
+    }
     log.info({ mode: this.mode, codec, tracks, metadata: start.metadata }, 'session started');
 
     // Decode once, shared by every track.
@@ -258,6 +265,7 @@ class Session implements VoiceSession {
     this.subscription.unsubscribe();
 
     const input = this.stats.snapshot(this.decoder.stats);
+    if (this.callMetrics) this.emit(this.callMetrics.snapshot(this.stats.audioMs, 'call.summary'));
     const ended = this.emit({ type: 'session.ended', reason, stats: input }) as SessionEndedEvent;
     metrics.sessionsActive.dec({ mode: this.mode });
     this.log.info({ reason, ...input }, 'session ended');
@@ -305,8 +313,17 @@ class Session implements VoiceSession {
   }
 
   private dispatch(out: SessionOutput): void {
-    if (out.kind === 'event') this.outbox.emit(out.body, out.timeMs ?? this.stats.audioMs);
-    else if (out.kind === 'audio') this.outbox.audio(out.frame);
+    if (out.kind === 'audio') {
+      this.outbox.audio(out.frame);
+      return;
+    }
+    if (out.kind !== 'event') return;
+    this.outbox.emit(out.body, out.timeMs ?? this.stats.audioMs);
+    if (this.callMetrics) {
+      this.callMetrics.observe(out.body);
+      const nowMs = this.stats.audioMs;
+      if (this.callMetrics.due(nowMs)) this.emit(this.callMetrics.snapshot(nowMs, 'call.metrics'));
+    }
   }
 
   private emit(body: Parameters<EventOutbox['emit']>[0]) {

@@ -76,6 +76,17 @@ describeWithSharedAudio('createSession', () => {
     expect(finals.some((f) => f.track === 0 && f.role === 'agent')).toBe(true);
     expect(finals.some((f) => f.track === 1 && f.role === 'customer')).toBe(true);
     expect(sink.types().some((t) => t.startsWith('response.'))).toBe(false);
+
+    // Call metrics: periodic during the call, a summary before session.ended. Both parties
+    // talked, they overlapped (6-9.5 s), and the ratios add up to one.
+    expect(sink.of('call.metrics').length).toBeGreaterThanOrEqual(1);
+    const summary = sink.of('call.summary')[0]!;
+    expect(summary).toBeDefined();
+    expect(sink.types().indexOf('call.summary')).toBe(sink.types().indexOf('session.ended') - 1);
+    expect(summary.talkMs[0]).toBeGreaterThan(0);
+    expect(summary.talkMs[1]).toBeGreaterThan(0);
+    expect(summary.talkOverMs).toBeGreaterThan(0);
+    expect(summary.talkRatio[0]! + summary.talkRatio[1]!).toBeCloseTo(1, 5);
   });
 
   it('batches prosody frames by prosodyIntervalMs and follows session.update', async () => {
