@@ -80,6 +80,7 @@ class Session implements VoiceSession {
   private isEnded = false;
   private readonly log: Logger;
   private readonly decoder: AudioInput;
+  private readonly codec: string;
   /** Talk ratio, talk-over and silence of a transcribe (call-center) session. */
   private readonly callMetrics?: CallMetrics;
 
@@ -116,6 +117,7 @@ class Session implements VoiceSession {
     metrics.sessionsTotal.inc({ mode: this.mode });
     metrics.sessionsActive.inc({ mode: this.mode });
     const { codec } = start.audio;
+    this.codec = codec;
     const tracks = decoder.trackCount;
     if (this.mode === 'transcribe') {
       const customerTrack = customerTrackOf(start.channelRoles, tracks);
@@ -128,7 +130,12 @@ class Session implements VoiceSession {
       this.audioIn$.pipe(map(({ payload, meta }) => decoder.push(payload, meta))),
       defer(() => of({ tracks: decoder.flush(), errors: [], lostFrames: 0, reordered: false })),
     ).pipe(
-      tap((d) => this.stats.addAudio(d.tracks[0]?.length ?? 0)),
+      tap((d) => {
+        this.stats.addAudio(d.tracks[0]?.length ?? 0);
+        if (d.lostFrames > 0) metrics.framesLost.inc(d.lostFrames);
+        const decodeErrors = d.errors.filter((e) => e.code === ERROR_CODES.opusDecode).length;
+        if (decodeErrors > 0) metrics.decodeErrors.inc({ codec }, decodeErrors);
+      }),
       share(),
     );
     const decodeErrors$ = decoded$.pipe(
@@ -229,6 +236,7 @@ class Session implements VoiceSession {
 
   pushAudio(payload: Uint8Array, meta?: AudioPushMeta): void {
     if (this.isEnded) return;
+    metrics.framesTotal.inc({ codec: this.codec });
     this.audioIn$.next({ payload, meta });
   }
 

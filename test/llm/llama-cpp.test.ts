@@ -169,3 +169,20 @@ describe('LlamaCppEngine errors', () => {
     });
   });
 });
+
+describeWithSharedModels('LlamaCppEngine.close while generating', () => {
+  it('aborts generations in flight and waits for them before freeing the model', async () => {
+    const engine = await LlamaCppEngine.create({ modelPath: MODEL, threads: 1, maxConcurrent: 1 });
+    const pieces: string[] = [];
+    const consumer = (async () => {
+      for await (const piece of engine.generate(STORY, { maxTokens: 2000 })) {
+        pieces.push(piece);
+        if (pieces.length === 3) void engine.close();
+      }
+    })();
+    // Ends quietly, without "Object is disposed" from a step after the close.
+    await expect(consumer).resolves.toBeUndefined();
+    expect(pieces.length).toBeLessThan(2000);
+    expect(engine.stats().activeGenerations).toBe(0);
+  });
+});

@@ -27,6 +27,15 @@ export interface RecordedAudio {
 }
 
 /** Records every event and frame, with the wall time it left the session. */
+/** The event interface whose `type` admits `T` (some interfaces, e.g. call metrics, carry two). */
+type EventOfType<T extends ServerEventType> = ServerEvent extends infer E
+  ? E extends { type: infer U }
+    ? T extends U
+      ? E
+      : never
+    : never
+  : never;
+
 export class RecordingSink implements SessionSink {
   readonly events: Array<ServerEvent & { wallMs: number }> = [];
   readonly audioFrames: RecordedAudio[] = [];
@@ -51,7 +60,7 @@ export class RecordingSink implements SessionSink {
     return this.events.map((e) => e.type);
   }
 
-  of<T extends ServerEventType>(type: T): Array<Extract<ServerEvent, { type: T }> & { wallMs: number }> {
+  of<T extends ServerEventType>(type: T): Array<EventOfType<T> & { wallMs: number }> {
     return this.events.filter((e) => e.type === type) as Array<Extract<ServerEvent, { type: T }> & { wallMs: number }>;
   }
 
@@ -152,9 +161,6 @@ export async function createRealEngines(config: UndertoneConfig): Promise<RealEn
     tts,
     llmKind,
     async close() {
-      // TODO: LlamaCppEngine.close() does not wait for generations aborted a moment ago, whose
-      // last step then fails on the disposed model; wait for them here until it does.
-      for (let i = 0; i < 100 && llm instanceof LlamaCppEngine && llm.stats().activeGenerations > 0; i++) await sleep(20);
       await Promise.allSettled([vad.close(), asr.close(), llm.close(), tts.close()]);
     },
   };

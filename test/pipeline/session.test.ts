@@ -11,6 +11,7 @@ import { encodeMuLaw } from '../../src/audio/g711.js';
 import { parseWav } from '../../src/audio/wav.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createSession } from '../../src/pipeline/session.js';
+import { metrics } from '../../src/metrics/metrics.js';
 import type { SessionStartMessage } from '../../src/protocol/messages.js';
 import type { EmotionObserverFactory, EmotionResult } from '../../src/pipeline/stage-ports.js';
 import { describeWithSharedAudio, sharedAudio } from '../helpers/shared-audio.js';
@@ -111,10 +112,16 @@ describeWithSharedAudio('createSession', () => {
   it('reports undecodable frames as recoverable coded errors and goes on', async () => {
     const sink = new RecordingSink();
     const session = createSession({ ...pcmStart, audio: { codec: 'opus', sampleRateHz: 48000, channels: 1, frameMs: 20 } }, { config, engines, log: silentLogger, sink });
+    const counted = async (metric: { get(): Promise<{ values: { value: number; labels: object }[] }> }) =>
+      (await metric.get()).values.filter((v) => (v.labels as { codec?: string }).codec === 'opus').reduce((a, v) => a + v.value, 0);
+    const framesBefore = await counted(metrics.framesTotal);
+    const errorsBefore = await counted(metrics.decodeErrors);
     session.pushAudio(Uint8Array.of(0xff, 0xff, 0xff, 0x01, 0x02), { seq: 0 });
     const ended = await session.end('done');
     expect(sink.of('error')[0]).toMatchObject({ code: 'UT_ERR_OPUS_DECODE', recoverable: true });
     expect(ended.stats).toMatchObject({ frames: 1, bytes: 5 });
+    expect(await counted(metrics.framesTotal)).toBe(framesBefore + 1);
+    expect(await counted(metrics.decodeErrors)).toBe(errorsBefore + 1);
   });
 
   it('replays events missed while detached to the new sink', async () => {

@@ -112,6 +112,8 @@ export class LlamaCppEngine implements LlmEngine {
     lastStopReason: undefined as string | undefined,
   };
   private closed = false;
+  /** Runs in flight; `close` aborts them and waits, so no step touches a disposed context. */
+  private readonly running = new Set<{ controller: AbortController; done: Promise<void> }>();
 
   private constructor(
     private readonly key: string,
@@ -207,6 +209,9 @@ export class LlamaCppEngine implements LlmEngine {
     const signal = controller.signal;
     const queue = new PushQueue<string>();
     const done = this.run(messages, options, signal, queue);
+    const entry = { controller, done };
+    this.running.add(entry);
+    void done.finally(() => this.running.delete(entry));
     try {
       for await (const piece of queue) {
         // Pieces queued before the abort was seen are dropped: nothing is yielded after it.
@@ -336,6 +341,9 @@ export class LlamaCppEngine implements LlmEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const inFlight = [...this.running];
+    for (const { controller } of inFlight) controller.abort();
+    await Promise.allSettled(inFlight.map(({ done }) => done));
     for (const seq of this.idle.splice(0)) seq.dispose();
     await this.context.dispose();
     this.loaded.users--;
