@@ -99,6 +99,8 @@ export const configSchema = z
         /** Manifest name or model folder for the local engine. */
         model: z.string().default('whisper-base.en'),
         dtype: z.enum(['fp32', 'fp16', 'q8', 'q4']).default('fp32'),
+        /** Run the local engine in a worker thread, off the main event loop. */
+        worker: z.boolean().default(true),
         /** Language code, or `auto` for multilingual models. */
         language: z.string().default('en'),
         /** Re-decode cadence while speech goes on, in ms; 0 turns partials off. */

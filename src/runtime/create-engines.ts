@@ -16,6 +16,7 @@ import type { VadEngine } from '../vad/types.js';
 import { resolveModelInfo, type ModelKind, type ResolvedModel } from '../models/resolve-model.js';
 import { createSileroVadEngine } from '../vad/engines/silero-engine.js';
 import { createWhisperLocalAsr } from '../asr/engines/whisper-local.js';
+import { createWhisperWorkerAsr } from '../asr/engines/whisper-worker.js';
 import { createOpenAiRemoteAsr } from '../asr/engines/openai-remote.js';
 import { LlamaCppEngine } from '../llm/engines/llama-cpp.js';
 import { OpenAiChatEngine } from '../llm/engines/openai-chat.js';
@@ -166,7 +167,10 @@ async function loadAsr(
       language: asr.language === 'auto' ? undefined : asr.language,
     });
   }
-  return createWhisperLocalAsr({
+  // In a worker thread by default: Whisper's feature extraction and decoding loop would
+  // otherwise stall every session's real-time path on this event loop.
+  const create = asr.worker ? createWhisperWorkerAsr : createWhisperLocalAsr;
+  return create({
     modelDir: model.path,
     device: config.models.device,
     dtype: onnxDtype(model, asr.dtype),
