@@ -54,7 +54,12 @@ export async function serveCommand(argv: string[], options: ServeOptions = {}): 
 
   let config: UndertoneConfig;
   try {
-    config = loadConfig({ file: parsed.file, env: options.env, overrides: parsed.overrides });
+    config = loadConfig({
+      file: parsed.file,
+      env: options.env,
+      overrides: parsed.overrides,
+      overrideOrigins: parsed.overrideOrigins,
+    });
   } catch (err) {
     return fail(err, 2);
   }
@@ -107,7 +112,9 @@ export async function serveCommand(argv: string[], options: ServeOptions = {}): 
   return 0;
 }
 
-type ParsedServeArgs = { file?: string; overrides: Record<string, string> } | { exitCode: number };
+type ParsedServeArgs =
+  | { file?: string; overrides: Record<string, string>; overrideOrigins: Record<string, string> }
+  | { exitCode: number };
 
 /** Turns the command line into config sources, or an exit code after printing why. */
 export function parseServeArgs(argv: string[]): ParsedServeArgs {
@@ -153,9 +160,22 @@ export function parseServeArgs(argv: string[]): ParsedServeArgs {
     [values.models, 'models.source'],
     [values['log-level'], 'log.level'],
   ];
-  for (const [value, path] of named) if (value !== undefined) overrides[path] = value;
+  const overrideOrigins: Record<string, string> = {};
+  for (const key of Object.keys(overrides)) overrideOrigins[key] = `--set ${key}`;
+  const flagOf: Record<string, string> = {
+    'server.port': '--port',
+    'server.host': '--host',
+    'session.mode': '--mode',
+    'models.source': '--models',
+    'log.level': '--log-level',
+  };
+  for (const [value, path] of named) {
+    if (value === undefined) continue;
+    overrides[path] = value;
+    overrideOrigins[path] = flagOf[path]!;
+  }
 
-  return { file: values.config, overrides };
+  return { file: values.config, overrides, overrideOrigins };
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */

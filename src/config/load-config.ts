@@ -18,6 +18,8 @@ export interface ConfigSources {
   env?: Record<string, string | undefined>;
   /** Overrides by setting path, e.g. `{ 'server.port': '0' }`, as typed on a command line. */
   overrides?: Record<string, string | number | boolean>;
+  /** How each override was typed (`{ 'server.port': '--port' }`), for error messages. */
+  overrideOrigins?: Record<string, string>;
 }
 
 type LeafKind = 'number' | 'boolean' | 'string' | 'list';
@@ -68,8 +70,20 @@ function parseText(leaf: Leaf, text: string, origin: string): unknown {
       if (/^(1|true|yes|on)$/i.test(text)) return true;
       if (/^(0|false|no|off)$/i.test(text)) return false;
       throw configError(`${where}: expected true or false, got ${JSON.stringify(text)}`);
-    case 'list':
+    case 'list': {
+      // A JSON array (`["a","b"]`, `[]`) or a comma-separated list (`a,b`).
+      if (text.trim().startsWith('[')) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          throw configError(`${where}: not a valid JSON array: ${text}`);
+        }
+        if (!Array.isArray(parsed)) throw configError(`${where}: expected a list`);
+        return parsed.map(String);
+      }
       return text.split(',').map((s) => s.trim()).filter(Boolean);
+    }
     default:
       return text;
   }
@@ -91,42 +105,100 @@ function configError(message: string): UndertoneError {
 /** Loads, validates and freezes the configuration. Throws `UT_ERR_CONFIG` listing every bad value. */
 export function loadConfig(sources: ConfigSources = {}): UndertoneConfig {
   const raw: Record<string, any> = {};
+  const leaves = listSettings();
+  /** Where each setting's value came from, by dotted path, for error messages. */
+  const origins = new Map<string, string>();
 
   if (sources.file) {
-    let text: string;
-    try {
-      text = readFileSync(sources.file, 'utf8');
-    } catch (err) {
-      throw configError(`config file ${sources.file}: cannot be read (${(err as Error).message})`);
-    }
-    try {
-      Object.assign(raw, JSON.parse(text));
-    } catch (err) {
-      throw configError(`config file ${sources.file}: not valid JSON (${(err as Error).message})`);
+    const fromFile = readConfigFile(sources.file);
+    checkKnownKeys(fromFile, [], leaves, sources.file);
+    Object.assign(raw, fromFile);
+    for (const leaf of leaves) {
+      if (getPath(fromFile, leaf.path) !== undefined) origins.set(leaf.path.join('.'), sources.file);
     }
   }
 
-  const leaves = listSettings();
   const env = sources.env ?? process.env;
   for (const leaf of leaves) {
     const name = envName(leaf.path);
     const text = env[name];
-    if (text !== undefined) setPath(raw, leaf.path, parseText(leaf, text, name));
+    if (text === undefined) continue;
+    setPath(raw, leaf.path, parseText(leaf, text, name));
+    origins.set(leaf.path.join('.'), name);
   }
 
   for (const [key, value] of Object.entries(sources.overrides ?? {})) {
+    const origin = sources.overrideOrigins?.[key] ?? `--set ${key}`;
     const leaf = leaves.find((l) => l.path.join('.') === key);
-    if (!leaf) throw configError(`${key}: no such setting`);
-    const parsed = typeof value === 'string' ? parseText(leaf, value, `--${key}`) : value;
+    if (!leaf) throw configError(`${key} (from ${origin}): no such setting`);
+    const parsed = typeof value === 'string' ? parseText(leaf, value, origin) : value;
     setPath(raw, leaf.path, parsed);
+    origins.set(key, origin);
   }
 
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    const lines = result.error.issues.map((issue) => {
+      const path = issue.path.map(String);
+      const where = path.join('.') || '(root)';
+      const origin = originOf(path, origins);
+      return `  ${where}${origin ? ` (from ${origin})` : ''}: ${issue.message}`;
+    });
     throw configError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return deepFreeze(result.data);
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw configError(`config file ${file}: cannot be read (${(err as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw configError(`config file ${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw configError(`config file ${file}: must hold a JSON object of settings`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Rejects keys the schema does not have, so a typo (`server.prot`) is not silently ignored. */
+function checkKnownKeys(node: unknown, path: string[], leaves: Leaf[], file: string): void {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
+  for (const [key, child] of Object.entries(node)) {
+    const childPath = [...path, key];
+    const dotted = childPath.join('.');
+    const isLeaf = leaves.some((l) => l.path.join('.') === dotted);
+    const isSection = leaves.some((l) => l.path.join('.').startsWith(`${dotted}.`));
+    if (!isLeaf && !isSection) throw configError(`${dotted} (from ${file}): no such setting`);
+    if (isSection) checkKnownKeys(child, childPath, leaves, file);
+  }
+}
+
+function getPath(node: unknown, path: string[]): unknown {
+  let at: unknown = node;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
+/** The origin of a setting, or of the closest one below or above it (section-level issues). */
+function originOf(path: string[], origins: Map<string, string>): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const origin = origins.get(path.slice(0, n).join('.'));
+    if (origin) return origin;
+  }
+  const prefix = `${path.join('.')}.`;
+  for (const [key, origin] of origins) if (key.startsWith(prefix)) return origin;
+  return undefined;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -11,6 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { authorizeHeaders, type AuthPolicy } from './auth.js';
 import { registry } from '../metrics/metrics.js';
 import { ERROR_CODES } from '../protocol/error-codes.js';
 import type { ReadinessSnapshot } from '../runtime/readiness.js';
@@ -32,6 +33,8 @@ export interface HttpRoutesOptions {
   demoDir?: string;
   /** `POST /v1/transcribe`; undefined answers 501. */
   transcribe?: RequestHandler;
+  /** API keys for the REST jobs (`/v1/*`); health, metrics and the demo page stay open. */
+  auth?: AuthPolicy;
 }
 
 /** Builds the `request` listener of the Node HTTP server. */
@@ -80,6 +83,17 @@ async function route(
   if (path === '/v1/transcribe') {
     if (method !== 'POST') {
       sendJson(res, 405, errorBody(ERROR_CODES.methodNotAllowed, 'use POST'), { allow: 'POST' });
+      return;
+    }
+    const access = options.auth ? authorizeHeaders(options.auth, req.headers) : 'open';
+    if (access === 'absent' || access === 'bad') {
+      const message =
+        access === 'absent'
+          ? 'an API key is required (x-api-key or Authorization: Bearer)'
+          : 'the API key is not valid';
+      sendJson(res, 401, errorBody(ERROR_CODES.unauthorized, message), {
+        'www-authenticate': 'Bearer',
+      });
       return;
     }
     await transcribe(req, res, options);

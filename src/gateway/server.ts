@@ -85,7 +85,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const emotion =
     options.emotion === null
       ? undefined
-      : (options.emotion ?? createEmotionObserverFactory(config, log.child({ stage: 'emotion' })));
+      : (options.emotion ?? createEmotionObserverFactory(config, log));
   const ctx: GatewayContext = {
     config,
     log,
@@ -138,6 +138,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       maxBodyBytes: config.server.maxBodyBytes,
       demoDir,
       transcribe,
+      auth,
     }),
   );
   http.on('clientError', (err, socket) => {

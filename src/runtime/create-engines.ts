@@ -150,7 +150,7 @@ function loadVad(config: UndertoneConfig, log: Logger): Promise<VadEngine> {
       minSilenceMs: vad.minSilenceMs,
       preSpeechPadMs: vad.preSpeechPadMs,
     },
-    logger: log.child({ stage: 'vad' }),
+    logger: log,
   });
 }
 
@@ -185,7 +185,7 @@ async function loadLlm(
   log: Logger,
 ): Promise<LlmEngine> {
   const llm = config.llm;
-  const logger = log.child({ stage: 'llm' });
+  const logger = log; // engines add their own { stage, engine } fields
   if (!model) {
     return new OpenAiChatEngine({
       url: llm.remote.url!,
@@ -240,7 +240,7 @@ async function loadTts(
       model: tts.remote.model,
       voice: tts.voice,
       timeoutMs: tts.timeoutMs,
-      logger: log.child({ stage: 'tts' }),
+      logger: log,
     });
   }
   return TransformersTtsEngine.create({
@@ -249,7 +249,7 @@ async function loadTts(
     dtype: onnxDtype(model, 'fp32'),
     threads: config.models.threads,
     timeoutMs: config.tts.timeoutMs,
-    logger: log.child({ stage: 'tts' }),
+    logger: log,
   });
 }
 

@@ -159,6 +159,28 @@ describe('POST /v1/transcribe', () => {
     expect(get.status).toBe(405);
     await t.server.close();
   });
+
+  it('asks the REST jobs for an API key when auth is required, and leaves health open', async () => {
+    const t = await startTestServer(
+      { 'server.authRequired': true, 'server.apiKeys': 'secretkey1' },
+      {
+        transcribe: async (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":""}');
+        },
+      },
+    );
+    const post = (headers: Record<string, string>) =>
+      fetch(`${t.server.url}/v1/transcribe`, { method: 'POST', body: new Uint8Array(10), headers });
+
+    const none = await post({});
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ error: { code: 'UT_ERR_UNAUTHORIZED' } });
+    expect((await post({ 'x-api-key': 'wrongkey99' })).status).toBe(401);
+    expect((await post({ 'x-api-key': 'secretkey1' })).status).toBe(200);
+    expect((await post({ authorization: 'Bearer secretkey1' })).status).toBe(200);
+    expect((await fetch(`${t.server.url}/healthz`)).status).toBe(200);
+    await t.server.close();
+  });
 });
 
 /** A GET with the path sent as is (fetch would normalise `..` away). */

@@ -33,7 +33,7 @@ describe('command line', () => {
     [['--port', 'abc'], 'server.port'],
     [['--mode', 'chat'], 'session.mode'],
     [['--log-level', 'loud'], 'log.level'],
-    [['--set', 'server.nothing=1'], 'server.nothing: no such setting'],
+    [['--set', 'server.nothing=1'], 'server.nothing (from --set server.nothing): no such setting'],
     [['--set', 'server.port'], 'expected PATH=VALUE'],
     [['--verbose'], 'Unknown option'],
     [['--set', 'server.authRequired=true'], 'no API key'],
