@@ -17,10 +17,14 @@ import { startServer, type RunningServer } from '../gateway/server.js';
 import {
   closeEngines,
   createEngines,
+  needsAgentEngines,
   resolveEngineModels,
   type EngineModels,
 } from '../runtime/create-engines.js';
 import { Readiness } from '../runtime/readiness.js';
+import { createProgressBar } from '../models/progress-bar.js';
+import { pullMissingModels } from '../models/pull-missing.js';
+import type { ModelKind } from '../models/resolve-model.js';
 
 export const SERVE_USAGE = `Usage: undertone serve [options]
 
@@ -67,6 +71,11 @@ export async function serveCommand(argv: string[], options: ServeOptions = {}): 
   const log = createLogger({ level: config.log.level });
   let models: EngineModels;
   try {
+    if (config.models.autoPull) {
+      const kinds: ModelKind[] = needsAgentEngines(config) ? ['asr', 'llm', 'tts'] : ['asr'];
+      const pulled = await pullMissingModels(config, kinds, createProgressBar(process.stderr));
+      if (pulled.length > 0) log.info({ models: pulled }, 'models downloaded');
+    }
     models = await resolveEngineModels(config);
   } catch (err) {
     return fail(err, 1);

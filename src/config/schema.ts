@@ -71,6 +71,13 @@ export const configSchema = z
         fixturesDir: z.string().min(1).default('models/fixtures'),
         /** Inference device for local ONNX engines. `cuda` needs onnxruntime-node's CUDA provider. */
         device: z.enum(['cpu', 'cuda']).default('cpu'),
+        /**
+         * With `source = default`, download missing models at start-up (progress on stderr).
+         * Offline this fails within seconds and points to `--models fixtures`.
+         */
+        autoPull: z.boolean().default(true),
+        /** Base URL of the model hub (a mirror, or a local test server); default the manifest's. */
+        hubUrl: z.string().url().optional(),
         /** Intra-op threads per ONNX session (1 avoids spin-waiting thread pools). */
         threads: positiveInt.default(1),
       })

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 /**
  * `undertone serve` in process: bad command lines and settings exit 2 with one line, a missing
  * model exits 1 at once with the command that gets it, and a fixtures boot serves a real session
@@ -67,6 +68,8 @@ describe('boot', () => {
         'default',
         '--set',
         `models.dir=${emptyDir}`,
+        '--set',
+        'models.autoPull=false',
         '--log-level',
         'silent',
       ],
@@ -75,6 +78,31 @@ describe('boot', () => {
     expect(code).toBe(1);
     expect(stderr.text()).toContain('UT_ERR_MODEL_MISSING');
     expect(stderr.text()).toContain('undertone models pull');
+    expect(stderr.text()).toContain('--models fixtures');
+    expect(stderr.text()).not.toMatch(/\n\s+at /);
+  });
+
+  it('tries to pull missing default models and, offline, stops fast pointing to fixtures', async () => {
+    const stderr = captureStderr();
+    const emptyDir = mkdtempSync(join(tmpdir(), 'undertone-models-'));
+    // A loopback port with nothing listening stands in for an unreachable hub.
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const code = await serveCommand(
+      [
+        '--port', '0',
+        '--set', `models.dir=${emptyDir}`,
+        '--set', `models.hubUrl=http://127.0.0.1:${closedPort}`,
+        '--log-level', 'silent',
+      ],
+      { env: {} },
+    );
+    expect(code).toBe(1);
+    expect(stderr.text()).toContain('UT_ERR_MODEL_DOWNLOAD');
     expect(stderr.text()).toContain('--models fixtures');
     expect(stderr.text()).not.toMatch(/\n\s+at /);
   });
