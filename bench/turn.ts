@@ -28,6 +28,8 @@ const STAGES: Array<[string, TurnMetric]> = [
   ['tts_first_audio_to_sent', 'serverTtsAudioToSentMs'],
   ['voice_to_voice', 'serverVoiceToVoiceMs'],
   ['server_overhead', 'serverOverheadMs'],
+  ['model_compute', 'serverModelComputeMs'],
+  ['queue_wait', 'serverQueueWaitMs'],
   ['client_first_audio', 'firstAudioMs'],
 ];
 

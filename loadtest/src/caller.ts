@@ -49,10 +49,29 @@ interface Turn {
 }
 
 interface Interrupt {
+  /** When the interruption's first frame was sent. */
   startAt: number;
+  /** When its speech onset frame was sent (`Utterance.speechOnsetFrame`): the measuring origin. */
+  speechAt?: number;
   responseId: string;
   stream: number | undefined;
+  /** When `response.cancelled` with reason `barge-in` arrived. */
   cancelledAt?: number;
+  /** The reply ended some other way (done, session end, new turn): the barge-in was missed. */
+  missed?: boolean;
+}
+
+/** Speech an interruption must hold after its onset: a sentence, not a word or a breath. */
+const MIN_INTERRUPT_SPEECH_MS = 1000;
+
+/** Utterances fit to interrupt with: speech from a known onset, long enough to barge in. */
+function interruptible(list: readonly Utterance[]): Utterance[] {
+  const fit = list.filter((u) => {
+    if (u.speechOnsetFrame === null) return false;
+    const frameMs = u.durationMs / u.frames.length;
+    return u.durationMs - u.speechOnsetFrame * frameMs >= MIN_INTERRUPT_SPEECH_MS;
+  });
+  return fit.length > 0 ? fit : [...list];
 }
 
 type Phase = 'idle' | 'speaking' | 'waiting';
@@ -84,6 +103,9 @@ class Caller {
   private turn: Turn | undefined;
   private interruptAt: number | undefined;
   private readonly interrupts: Interrupt[] = [];
+  /** The interruption being spoken, until its speech onset frame is sent. */
+  private speakingInterrupt: Interrupt | undefined;
+  private interruptUtterances: Utterance[] | undefined;
   private readonly lastSeq = new Map<number, number>();
   private readonly lastFrameAt = new Map<number, number>();
   private readonly streamOf = new Map<string, number>();
@@ -223,13 +245,20 @@ class Caller {
     if (this.phase === 'idle' && now >= this.speakAt) this.beginSpeaking(now);
     if (this.phase !== 'speaking') return speech.silence;
 
+    const onset = this.speakingInterrupt;
+    if (onset && this.utteranceFrame >= (this.utterance!.speechOnsetFrame ?? 0)) {
+      onset.speechAt = now;
+      this.speakingInterrupt = undefined;
+    }
     const frame = this.utterance!.frames[this.utteranceFrame++]!;
     if (this.utteranceFrame >= this.utterance!.frames.length) this.endSpeaking(now);
     return frame;
   }
 
-  private beginSpeaking(now: number): void {
-    const list = this.o.speech.utterances;
+  private beginSpeaking(now: number, interrupt?: Interrupt): void {
+    this.interruptUtterances ??= interruptible(this.o.speech.utterances);
+    const list = interrupt ? this.interruptUtterances : this.o.speech.utterances;
+    this.speakingInterrupt = interrupt;
     this.utterance = list[Math.floor(this.random() * list.length)]!;
     this.utteranceFrame = 0;
     this.phase = 'speaking';
@@ -254,9 +283,10 @@ class Caller {
   private checkWaiting(now: number): void {
     const turn = this.turn!;
     if (this.interruptAt !== undefined && now >= this.interruptAt && turn.responseId) {
-      this.interrupts.push({ startAt: now, responseId: turn.responseId, stream: turn.stream });
+      const interrupt: Interrupt = { startAt: now, responseId: turn.responseId, stream: turn.stream };
+      this.interrupts.push(interrupt);
       this.o.metrics.count('interrupts');
-      this.beginSpeaking(now);
+      this.beginSpeaking(now, interrupt);
       return;
     }
     if (!turn.responseId && now - turn.speechEndAt! > (this.o.replyTimeoutMs ?? 15_000)) {
@@ -310,10 +340,17 @@ class Caller {
       case 'response.cancelled': {
         metrics.cancelled.add(event.reason);
         const interrupt = this.interrupts.find((i) => i.responseId === event.responseId);
-        if (interrupt && interrupt.cancelledAt === undefined) {
-          interrupt.cancelledAt = now;
-          metrics.count('interruptsCancelled');
-          metrics.add('bargeInCancelMs', now - interrupt.startAt);
+        if (interrupt && interrupt.cancelledAt === undefined && !interrupt.missed) {
+          // Only a barge-in answers the interruption: a reply cut by the session's end (the run
+          // stopping) or by a later turn was not stopped by it, and its time says nothing.
+          if (event.reason === 'barge-in') {
+            interrupt.cancelledAt = now;
+            metrics.count('interruptsCancelled');
+            metrics.add('bargeInCancelMs', now - (interrupt.speechAt ?? interrupt.startAt));
+          } else {
+            interrupt.missed = true;
+            metrics.count('interruptsMissed');
+          }
         }
         if (turn?.responseId === event.responseId && this.phase === 'waiting') this.pause(now);
         return;
@@ -340,12 +377,19 @@ class Caller {
     put('serverLlmFirstTokenToTtsFirstAudioMs', t?.llmFirstTokenToTtsFirstAudioMs);
     put('serverVoiceToVoiceMs', t?.voiceToVoiceMs);
     put('serverOverheadMs', t?.serverOverheadMs);
-    if (t && t.voiceToVoiceMs !== null && t.speechEndToFinalMs !== null && t.finalToLlmFirstTokenMs !== null && t.llmFirstTokenToTtsFirstAudioMs !== null) {
+    put('serverModelComputeMs', t?.modelComputeMs);
+    put('serverQueueWaitMs', t?.queueWaitMs);
+    if (typeof t?.ttsFirstAudioToFirstFrameMs === 'number') {
+      metrics.add('serverTtsAudioToSentMs', t.ttsFirstAudioToFirstFrameMs);
+    } else if (t && t.voiceToVoiceMs !== null && t.speechEndToFinalMs !== null && t.finalToLlmFirstTokenMs !== null && t.llmFirstTokenToTtsFirstAudioMs !== null) {
       const stages = t.speechEndToFinalMs + t.finalToLlmFirstTokenMs + t.llmFirstTokenToTtsFirstAudioMs;
       metrics.add('serverTtsAudioToSentMs', t.voiceToVoiceMs - stages);
     }
 
-    if (this.interrupts.some((i) => i.responseId === event.responseId && i.cancelledAt === undefined)) {
+    for (const interrupt of this.interrupts) {
+      if (interrupt.responseId !== event.responseId || interrupt.cancelledAt !== undefined) continue;
+      if (interrupt.missed) continue;
+      interrupt.missed = true;
       metrics.count('interruptsMissed');
     }
     const turn = this.turn;
@@ -383,13 +427,17 @@ class Caller {
     }
   }
 
-  /** Barge-in stop time: from the interrupt to the last agent frame of the cancelled response. */
+  /**
+   * Barge-in stop time: from the interruption's speech onset to the last agent frame of the
+   * response it cancelled (barge-in cancels only).
+   */
   private finishInterrupts(): void {
     for (const interrupt of this.interrupts) {
       if (interrupt.cancelledAt === undefined) continue;
       const stream = interrupt.stream ?? this.streamOf.get(interrupt.responseId);
       const lastAt = stream === undefined ? undefined : this.lastFrameAt.get(stream);
-      const stopMs = lastAt === undefined ? 0 : Math.max(0, lastAt - interrupt.startAt);
+      const from = interrupt.speechAt ?? interrupt.startAt;
+      const stopMs = lastAt === undefined ? 0 : Math.max(0, lastAt - from);
       this.o.metrics.add('bargeInStopMs', stopMs);
     }
   }

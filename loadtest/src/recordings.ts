@@ -17,6 +17,11 @@ export interface Utterance {
   source: string;
   frames: Uint8Array[];
   durationMs: number;
+  /**
+   * Index of the frame where speech begins (see `speechOnsetFrame`), or null when the clip holds
+   * no run of speech-level audio (a hum, breath or noise the splitter kept).
+   */
+  speechOnsetFrame: number | null;
 }
 
 export interface CodecSetup {
@@ -69,7 +74,9 @@ export function loadSpeech(options: LoadSpeechOptions): SpeechSet {
     const pcm = resampleLinear(samples, sampleRateHz, setup.sampleRateHz);
     for (const clip of splitAtPauses(pcm, setup.sampleRateHz, options)) {
       const frames = encodeFrames(clip, setup);
-      utterances.push({ source: name, frames, durationMs: frames.length * setup.frameMs });
+      const speechOnset = speechOnsetFrame(clip, setup.sampleRateHz);
+      const durationMs = frames.length * setup.frameMs;
+      utterances.push({ source: name, frames, durationMs, speechOnsetFrame: speechOnset });
     }
   }
   if (utterances.length === 0) throw new Error(`no usable .wav or .raw speech in ${dir}`);
@@ -211,6 +218,38 @@ export function splitAtPauses(pcm: Float32Array, sampleRateHz: number, options: 
   }
   flush();
   return clips;
+}
+
+/** Speech level: at least this loud (dBFS) and within `ONSET_BELOW_LOUD_DB` of the clip's loud frames. */
+const ONSET_MIN_DB = -40;
+const ONSET_BELOW_LOUD_DB = 20;
+/** Frames in a row (100 ms) at speech level that make an onset. */
+const ONSET_RUN_FRAMES = 5;
+
+/**
+ * The first 20 ms frame of the first 100 ms run at speech level (at least -40 dBFS and within
+ * 20 dB of the clip's 95th-percentile frame), or null when there is none. The splitter keeps
+ * quiet lead-ins (breath, room tone, the tail of a cut sentence), so a clip's first frame is not
+ * where its speech starts: barge-in stop time is measured from this frame instead.
+ */
+export function speechOnsetFrame(pcm: Float32Array, sampleRateHz: number): number | null {
+  const frame = (sampleRateHz * 20) / 1000;
+  const count = Math.floor(pcm.length / frame);
+  if (count === 0) return null;
+  const db = new Float64Array(count);
+  for (let f = 0; f < count; f++) {
+    let sum = 0;
+    for (let i = f * frame; i < (f + 1) * frame; i++) sum += pcm[i]! * pcm[i]!;
+    db[f] = 10 * Math.log10(sum / frame + 1e-12);
+  }
+  const loud = Float64Array.from(db).sort()[Math.floor(count * 0.95)]!;
+  const threshold = Math.max(ONSET_MIN_DB, loud - ONSET_BELOW_LOUD_DB);
+  let run = 0;
+  for (let f = 0; f < count; f++) {
+    run = db[f]! >= threshold ? run + 1 : 0;
+    if (run >= ONSET_RUN_FRAMES) return f - ONSET_RUN_FRAMES + 1;
+  }
+  return null;
 }
 
 /** Encodes whole 20 ms frames of `pcm` (the tail is zero-padded). */

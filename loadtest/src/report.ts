@@ -91,7 +91,7 @@ export function formatLevel(level: LoadLevelReport): string {
   const c = m.counters;
   lines.push(
     `sessions ${c.sessionsStarted}/${level.callers}  turns ${c.turns} (answered ${c.turnsAnswered}, no reply ${c.turnsNoReply})  ` +
-      `interrupts ${c.interrupts} (cancelled ${c.interruptsCancelled}, reply finished first ${c.interruptsMissed})`,
+      `interrupts ${c.interrupts} (cancelled ${c.interruptsCancelled}, not stopped by barge-in ${c.interruptsMissed})`,
   );
   lines.push(
     `frames sent ${c.framesSent}, late ${c.framesLate} (${(m.lateFrameRatio * 100).toFixed(2)}%)  ` +

@@ -8,8 +8,8 @@ export const TURN_METRICS = {
   firstPartialMs: 'speech start -> first partial',
   finalMs: 'speech end -> final transcript',
   firstAudioMs: 'speech end -> first agent audio',
-  bargeInCancelMs: 'interrupt -> response.cancelled',
-  bargeInStopMs: 'interrupt -> last agent frame',
+  bargeInCancelMs: 'interrupt speech -> barge-in cancel',
+  bargeInStopMs: 'interrupt speech -> last agent frame',
   frameLatenessMs: 'sender lateness per frame',
   serverSpeechEndToFinalMs: 'server: speech end -> final',
   serverFinalToLlmFirstTokenMs: 'server: final -> LLM first token',
@@ -17,6 +17,8 @@ export const TURN_METRICS = {
   serverTtsAudioToSentMs: 'server: TTS audio -> sent',
   serverVoiceToVoiceMs: 'server: voice to voice',
   serverOverheadMs: 'server: own overhead',
+  serverModelComputeMs: 'server: model compute',
+  serverQueueWaitMs: 'server: queue waits',
 } as const;
 
 export type TurnMetric = keyof typeof TURN_METRICS;

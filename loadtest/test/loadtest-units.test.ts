@@ -5,7 +5,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { parseCli } from '../src/cli.js';
-import { codecSetup, encodeFrames, loadSpeech, muLawEncode, splitAtPauses } from '../src/recordings.js';
+import { codecSetup, encodeFrames, loadSpeech, muLawEncode, speechOnsetFrame, splitAtPauses } from '../src/recordings.js';
 import { findKnee, levelWarnings, renderHtml } from '../src/report.js';
 import type { LoadLevelReport } from '../src/run-load.js';
 import { RunMetrics } from '../src/run-metrics.js';
@@ -65,6 +65,18 @@ describe('recordings', () => {
     const pcm = Float32Array.from([...gap(300), ...tone(1000), ...gap(800), ...tone(600), ...gap(200), ...tone(400), ...gap(300)]);
     const clips = splitAtPauses(pcm, rate);
     expect(clips.map((c) => Math.round((c.length / rate) * 1000))).toEqual([1000, 1200]);
+  });
+
+  it('finds where speech starts after a quiet lead-in, and none in a hum', () => {
+    const rate = 16000;
+    const tone = (ms: number, amp: number): number[] =>
+      Array.from({ length: (rate * ms) / 1000 }, (_, i) => amp * Math.sin((2 * Math.PI * 200 * i) / rate));
+    // 300 ms at -46 dBFS (room tone, breath), 60 ms of click, then speech-level tone.
+    const pcm = Float32Array.from([...tone(300, 0.007), ...tone(60, 0.3), ...tone(300, 0.007), ...tone(600, 0.3)]);
+    expect(speechOnsetFrame(pcm, rate)).toBe(33);
+    expect(speechOnsetFrame(Float32Array.from(tone(600, 0.007)), rate)).toBeNull();
+    const set = loadSpeech({ dir: FIXTURES, setup: codecSetup('mulaw') });
+    expect(set.utterances[0]!.speechOnsetFrame).not.toBeNull();
   });
 
   it('encodes 20 ms frames of each codec', () => {

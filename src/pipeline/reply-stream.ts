@@ -140,7 +140,8 @@ export function replyStream(
       }
     };
 
-    const speak = async (sentence: string): Promise<void> => {
+    /** `queuedWallMs`: when the sentence was complete and queued for TTS. */
+    const speak = async (sentence: string, queuedWallMs: number): Promise<void> => {
       const mediaMs = (): number => (ttsSamples / tts.sampleRateHz) * 1000;
       const startMs = mediaMs();
       const requested = performance.now();
@@ -156,8 +157,11 @@ export function replyStream(
         (chunk) => {
           const now = performance.now();
           clock.ttsBusyMs += now - chunkWait;
-          clock.ttsFirstAudioWallMs ??= now;
-          clock.ttsFirstChunkLatencyMs ??= now - requested;
+          if (clock.ttsFirstAudioWallMs === undefined && chunk.length > 0) {
+            clock.spokenSentenceWallMs = queuedWallMs;
+            clock.ttsRequestWallMs = requested;
+            clock.ttsFirstAudioWallMs = now;
+          }
           ttsSamples += chunk.length;
           reference = concat(reference, toReference.push(chunk));
           enqueueFrames(encoder.push(chunk, tts.sampleRateHz));
@@ -171,11 +175,13 @@ export function replyStream(
       const chunker = new SentenceChunker();
       let speaking: Promise<void> = Promise.resolve();
       const queueSentence = (sentence: string): void => {
-        speaking = speaking.then(() => speak(sentence));
+        const queuedWallMs = performance.now();
+        speaking = speaking.then(() => speak(sentence, queuedWallMs));
         speaking.catch(() => undefined);
       };
 
       const { maxTokens, temperature, timeoutMs } = config.llm;
+      clock.llmRequestWallMs = performance.now();
       await iterateGuarded(
         llm.generate(request.messages, { signal: abort.signal, maxTokens, temperature }),
         {

@@ -38,28 +38,11 @@ export interface TrackDeps {
   log: Logger;
 }
 
-/** Wall time of pushes, to tell when the inbound audio reached a given ms. */
-class ArrivalLog {
-  private readonly entries: Array<{ endMs: number; wallMs: number }> = [];
-
-  record(endMs: number, wallMs: number): void {
-    this.entries.push({ endMs, wallMs });
-    if (this.entries.length > 4096) this.entries.splice(0, 2048);
-  }
-
-  /** Wall ms at which audio up to `ms` had arrived. */
-  wallAt(ms: number): number {
-    for (const entry of this.entries) if (entry.endMs >= ms) return entry.wallMs;
-    return this.entries.at(-1)?.wallMs ?? performance.now();
-  }
-}
-
 export function trackPipeline(deps: TrackDeps): OperatorFunction<Float32Array, SessionOutput> {
   return (audio$) =>
     new Observable<SessionOutput>((subscriber) => {
       const { track, role, transcriber, settings, log } = deps;
       const vad = deps.createVad(deps.vadOptions);
-      const arrivals = new ArrivalLog();
       let positionMs = 0;
       let segmentCount = 0;
       let openSegment: string | undefined;
@@ -89,7 +72,9 @@ export function trackPipeline(deps: TrackDeps): OperatorFunction<Float32Array, S
         openSegment = undefined;
         const { startMs, endMs } = ev;
         event({ type: 'vad.speech_stopped', track, segmentId, startMs, endMs });
-        const speechEndWallMs = arrivals.wallAt(endMs);
+        // The turn's timings start here: when the VAD decided the speech ended (after its
+        // silence), on the wall clock, not when the audio of the speech end arrived.
+        const speechEndWallMs = performance.now();
         signal({ type: 'vad', track, event: { ...ev, audio: EMPTY }, segmentId, speechEndWallMs });
 
         const finalSignal = (text: string): void => {
@@ -181,7 +166,6 @@ export function trackPipeline(deps: TrackDeps): OperatorFunction<Float32Array, S
         next: (samples) => {
           if (samples.length === 0) return;
           positionMs += samples.length / 16;
-          arrivals.record(positionMs, performance.now());
           vad.push(samples);
           if (deps.prosody) {
             const frames = deps.prosody.push(samples);

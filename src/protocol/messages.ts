@@ -235,15 +235,61 @@ export interface ResponseCancelledEvent extends EventBase {
 }
 
 /** Per-turn timings, each in ms since the end of the user's speech (wall clock). */
+/**
+ * Where the time of one turn went, in whole ms, all read on the server's monotonic clock
+ * (`performance.now()`) from one origin: the moment the VAD decided the caller's speech had ended
+ * (wall time of the decision, not the audio time of the speech end; for typed input, the moment
+ * the text arrived). Null where a point was not reached (no audio was sent, typed input has no
+ * final).
+ *
+ * Stages are contiguous and each is the difference of two points rounded from the same origin,
+ * so they are never negative and always sum exactly to `voiceToVoiceMs`:
+ *
+ *   speechEndToFinalMs + finalToLlmFirstTokenMs + llmFirstTokenToTtsFirstAudioMs
+ *     + ttsFirstAudioToFirstFrameMs = voiceToVoiceMs
+ *
+ * (`speechEndToFinalMs` is null for typed input, which then counts as 0 in the sum.)
+ *
+ * Across the same interval, a second breakdown by kind of time:
+ *
+ *   modelComputeMs (= asrComputeMs + llmComputeMs + ttsComputeMs) + queueWaitMs
+ *     + serverOverheadMs = voiceToVoiceMs
+ *
+ * Model compute is time inside engine calls on the turn's path: the ASR decode of the final,
+ * the LLM from its call to the first sentence TTS can speak (first token and the rest of that
+ * sentence), and TTS from its call to the first audio chunk. Queues internal to an engine (the ASR
+ * scheduler, llama.cpp's sequence pool, onnxruntime's thread pool) are inside those calls and
+ * count as compute until the engines report them. `queueWaitMs` is the waiting the pipeline
+ * itself sees (the first spoken sentence waiting behind earlier sentences for the TTS engine).
+ * `serverOverheadMs` is what is left: the server's own work (turn-taking, prompt building,
+ * encoding, pacing) and event-loop delay between the engine calls.
+ */
 export interface TurnTimings {
+  /** Speech end (VAD decision) to the final transcript reaching turn-taking. */
   speechEndToFinalMs: number | null;
+  /** Final transcript to the LLM's first token. */
   finalToLlmFirstTokenMs: number | null;
+  /** LLM first token to the first TTS audio chunk (the first sentence's rest, then TTS). */
   llmFirstTokenToTtsFirstAudioMs: number | null;
+  /** First TTS audio chunk to the first agent audio frame leaving the server (encode, pacing). */
+  ttsFirstAudioToFirstFrameMs?: number | null;
   /** End of the user's speech to the first agent audio frame leaving the server. */
   voiceToVoiceMs: number | null;
+  /** Reply start to the LLM's last token (the whole generation, not only the path). */
   llmMs: number | null;
+  /** Time spent waiting on TTS chunks, summed over the reply's sentences. */
   ttsMs: number | null;
-  /** Time of the server's own: voiceToVoice minus model compute. */
+  /** ASR on the path: speech end to the final (includes the ASR scheduler's queue). */
+  asrComputeMs?: number | null;
+  /** LLM on the path: its call to the first sentence handed to TTS. */
+  llmComputeMs?: number | null;
+  /** TTS on the path: its call for the first spoken sentence to its first audio chunk. */
+  ttsComputeMs?: number | null;
+  /** `asrComputeMs + llmComputeMs + ttsComputeMs`. */
+  modelComputeMs?: number | null;
+  /** Waits in the pipeline's own queues on the path (see above). */
+  queueWaitMs?: number | null;
+  /** The server's own time: `voiceToVoiceMs - modelComputeMs - queueWaitMs`, never negative. */
   serverOverheadMs: number | null;
 }
 

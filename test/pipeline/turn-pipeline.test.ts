@@ -114,8 +114,14 @@ describe('turnPipeline', () => {
     const done = h.of('response.done')[0]!;
     expect(done.text).toBe('Hello there. How can I help?');
     expect(done.audioMs).toBe(h.audio().length * 20);
-    expect(done.timings.voiceToVoiceMs).toBeTypeOf('number');
-    expect(done.timings.speechEndToFinalMs).toBeTypeOf('number');
+    const t = done.timings;
+    expect(t.voiceToVoiceMs).toBeTypeOf('number');
+    expect(t.speechEndToFinalMs).toBeTypeOf('number');
+    const stages = t.speechEndToFinalMs! + t.finalToLlmFirstTokenMs! + t.llmFirstTokenToTtsFirstAudioMs! + t.ttsFirstAudioToFirstFrameMs!;
+    expect(stages).toBe(t.voiceToVoiceMs);
+    expect(t.modelComputeMs! + t.queueWaitMs! + t.serverOverheadMs!).toBe(t.voiceToVoiceMs);
+    expect(t.serverOverheadMs).toBeGreaterThanOrEqual(0);
+    expect(t.ttsComputeMs).toBeTypeOf('number');
     expect(llm.calls[0]!.messages.at(-1)).toEqual({ role: 'user', content: 'hi' });
     expect(h.conversation.messages.slice(-2)).toEqual([
       { role: 'user', content: 'hi' },
