@@ -8,7 +8,7 @@
  */
 import type { AudioFormat } from '../protocol/messages.js';
 import { ERROR_CODES, type ErrorCode } from '../protocol/error-codes.js';
-import { deinterleave, sanitizeSamples, StereoDownmixer } from './channel-mix.js';
+import { concatSamples, deinterleave, sanitizeSamples, StereoDownmixer } from './channel-mix.js';
 import { ALAW_TO_INT16, MULAW_TO_INT16 } from './g711.js';
 import { OpusStreamDecoder } from './opus-stream-decoder.js';
 import { Resampler } from './resampler.js';
@@ -299,16 +299,9 @@ export class AudioInput {
   }
 }
 
+/** Like `concatSamples`, but a single part is passed on without a copy. */
 function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0]!;
-
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : concatSamples(parts);
 }
 
 /** Little-endian int16 to floats by /32768 (never reinterpreted as float). */

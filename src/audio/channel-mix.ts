@@ -1,6 +1,6 @@
 /**
- * Channel handling after decoding: cleaning float samples, splitting interleaved channels, and a
- * stereo downmix that survives anti-phase input.
+ * Channel handling after decoding: cleaning float samples, splitting interleaved channels, joining
+ * sample arrays, and a stereo downmix that survives anti-phase input.
  */
 
 /**
@@ -21,6 +21,17 @@ export function sanitizeSamples(samples: Float32Array): number {
     }
   }
   return nonFinite;
+}
+
+/** Joins sample arrays end to end into a new array. */
+export function concatSamples(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Splits interleaved samples into one array per channel. */

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { UndertoneError } from '../errors/undertone-error.js';
 import { ERROR_CODES } from '../protocol/error-codes.js';
 import { pcm16ToFloat } from './audio-input.js';
-import { deinterleave, sanitizeSamples } from './channel-mix.js';
+import { concatSamples, deinterleave, sanitizeSamples } from './channel-mix.js';
 import { decodeALaw, decodeMuLaw } from './g711.js';
 import { demuxOggOpus } from './ogg-opus.js';
 import { OpusStreamDecoder, type OpusDecodeRateHz } from './opus-stream-decoder.js';
@@ -109,7 +109,7 @@ export function decodeOggOpus(data: Uint8Array, rateHz: OpusDecodeRateHz = 48000
   }
   if (badPackets > 0) warnings.push(`${badPackets} undecodable Opus packets concealed`);
 
-  const all = joinFloat(parts);
+  const all = concatSamples(parts);
   const from = Math.round(head.preSkip * scale) * channels;
   const end = stream.truncated ? position : stream.endSample;
   const to = Math.min(all.length, Math.round(end * scale) * channels);
@@ -148,14 +148,4 @@ function decodeRaw(data: Uint8Array, format: RawAudioFormat): DecodedAudio {
   const warnings =
     usable < data.byteLength ? [`${data.byteLength - usable} trailing bytes ignored`] : [];
   return { sampleRateHz, channels: deinterleave(samples, channels), warnings };
-}
-
-function joinFloat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -3,6 +3,7 @@
  * `../shared/audio` as 16 kHz mono, and a scheduler over a real local engine.
  */
 import { readFileSync } from 'node:fs';
+import { concatSamples } from '../../src/audio/channel-mix.js';
 import { parseWav } from '../../src/audio/wav.js';
 import { ensureFixtures } from '../../src/models/fixtures/index.js';
 import { sharedAudio } from '../helpers/shared-audio.js';
@@ -21,12 +22,4 @@ export function readShared16k(relative: string): Float32Array {
 }
 
 /** Joins recordings into one buffer. */
-export function joinAudio(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export const joinAudio = concatSamples;

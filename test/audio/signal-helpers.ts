@@ -1,4 +1,5 @@
 /** Small signal utilities shared by the audio and prosody tests. */
+import { concatSamples } from '../../src/audio/channel-mix.js';
 
 export const tone = (hz: number, rateHz: number, samples: number, amplitude = 0.5): Float32Array =>
   Float32Array.from(
@@ -30,15 +31,7 @@ export function toneFrequencyHz(
   return (periods * rateHz) / (crossings[periods]! - crossings[0]!);
 }
 
-export function concatFloat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export const concatFloat = concatSamples;
 
 /** Splits `[uint16 BE length][packet]` records. */
 export function splitLengthPrefixed(data: Uint8Array): Uint8Array[] {

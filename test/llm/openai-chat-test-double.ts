@@ -3,8 +3,14 @@
  * SSE bytes, in small slices so events arrive split across reads, and can hang, fail or stream
  * forever until the client leaves.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import {
+  startLoopbackJsonServer,
+  writeSliced,
+  type RecordedRequest,
+} from '../helpers/http-test-double.js';
+
+export type { RecordedRequest } from '../helpers/http-test-double.js';
 
 export type ChatBehavior =
   /** Streams `pieces` as deltas, then `[DONE]`; bytes are written `sliceBytes` at a time. */
@@ -23,12 +29,6 @@ export type ChatBehavior =
   | { kind: 'truncated'; pieces: string[] }
   /** A data line that is not JSON. */
   | { kind: 'garbage' };
-
-export interface RecordedRequest {
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: Record<string, unknown>;
-}
 
 export interface OpenAiChatTestDouble {
   /** Base URL ending in `/v1`. */
@@ -50,26 +50,11 @@ export async function startOpenAiChatTestDouble(
   initial: ChatBehavior,
 ): Promise<OpenAiChatTestDouble> {
   let deltasSent = 0;
-  const requests: RecordedRequest[] = [];
-  const goneWaiters: Array<() => void> = [];
-  const sockets = new Set<import('node:net').Socket>();
 
   const sse = (res: ServerResponse) =>
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
 
-  async function writeSliced(res: ServerResponse, text: string, sliceBytes: number): Promise<void> {
-    const bytes = Buffer.from(text);
-    for (let at = 0; at < bytes.length; at += sliceBytes) {
-      res.write(bytes.subarray(at, at + sliceBytes));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-
-  async function handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    behavior: ChatBehavior,
-  ): Promise<void> {
+  async function handle(res: ServerResponse, behavior: ChatBehavior): Promise<void> {
     switch (behavior.kind) {
       case 'stream': {
         sse(res);
@@ -78,7 +63,7 @@ export async function startOpenAiChatTestDouble(
           .map(nl)
           .join('');
         deltasSent += behavior.pieces.length;
-        await writeSliced(res, text, behavior.sliceBytes ?? 7);
+        await writeSliced(res, Buffer.from(text), behavior.sliceBytes ?? 7);
         res.end();
         return;
       }
@@ -88,7 +73,7 @@ export async function startOpenAiChatTestDouble(
         res.on('close', () => {
           if (!open) return;
           open = false;
-          for (const w of goneWaiters.splice(0)) w();
+          server.notifyClientGone();
         });
         for (let i = 0; open; i++) {
           res.write(delta(`w${i} `));
@@ -129,38 +114,16 @@ export async function startOpenAiChatTestDouble(
     }
   }
 
+  const server = await startLoopbackJsonServer((res) => handle(res, double.behavior));
   const double: OpenAiChatTestDouble = {
-    url: '',
+    url: server.url,
     behavior: initial,
-    requests,
+    requests: server.requests,
     get deltasSent() {
       return deltasSent;
     },
-    clientGone: () => new Promise<void>((resolve) => goneWaiters.push(resolve)),
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    clientGone: server.clientGone,
+    close: server.close,
   };
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      requests.push({
-        path: req.url ?? '',
-        headers: req.headers,
-        body: text ? JSON.parse(text) : {},
-      });
-      void handle(req, res, double.behavior);
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  double.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   return double;
 }

@@ -3,8 +3,12 @@
  * raw s16le or WAV, in odd-sized slices so samples arrive split across reads; can hang, stall,
  * fail, or stream until the client leaves.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import {
+  startLoopbackJsonServer,
+  writeSliced,
+  type RecordedRequest,
+} from '../helpers/http-test-double.js';
 
 export type SpeechBehavior =
   /** The tone as the requested format (`pcm` or `wav`), `sliceBytes` at a time. */
@@ -19,11 +23,7 @@ export type SpeechBehavior =
 export interface OpenAiSpeechTestDouble {
   url: string;
   behavior: SpeechBehavior;
-  readonly requests: Array<{
-    path: string;
-    headers: IncomingMessage['headers'];
-    body: Record<string, unknown>;
-  }>;
+  readonly requests: RecordedRequest[];
   clientGone(): Promise<void>;
   close(): Promise<void>;
 }
@@ -57,9 +57,6 @@ export function wavHeader(rateHz: number, dataBytes: number): Buffer {
 export async function startOpenAiSpeechTestDouble(
   initial: SpeechBehavior,
 ): Promise<OpenAiSpeechTestDouble> {
-  const requests: OpenAiSpeechTestDouble['requests'] = [];
-  const goneWaiters: Array<() => void> = [];
-  const sockets = new Set<Socket>();
   const pcmBytes = (rateHz: number) => Buffer.from(toneSamples(rateHz).buffer);
 
   async function handle(
@@ -81,11 +78,7 @@ export async function startOpenAiSpeechTestDouble(
               ])
             : pcm;
         res.writeHead(200, { 'content-type': format === 'wav' ? 'audio/wav' : 'audio/pcm' });
-        const slice = behavior.sliceBytes ?? 333;
-        for (let at = 0; at < body.length; at += slice) {
-          res.write(body.subarray(at, at + slice));
-          await new Promise((resolve) => setImmediate(resolve));
-        }
+        await writeSliced(res, body, behavior.sliceBytes ?? 333);
         res.end();
         return;
       }
@@ -94,7 +87,7 @@ export async function startOpenAiSpeechTestDouble(
         let open = true;
         res.on('close', () => {
           open = false;
-          for (const w of goneWaiters.splice(0)) w();
+          server.notifyClientGone();
         });
         const pcm = pcmBytes(24_000);
         while (open) {
@@ -116,34 +109,15 @@ export async function startOpenAiSpeechTestDouble(
     }
   }
 
+  const server = await startLoopbackJsonServer((res, { body }) =>
+    handle(res, double.behavior, String(body.response_format ?? 'mp3')),
+  );
   const double: OpenAiSpeechTestDouble = {
-    url: '',
+    url: server.url,
     behavior: initial,
-    requests,
-    clientGone: () => new Promise<void>((resolve) => goneWaiters.push(resolve)),
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    requests: server.requests,
+    clientGone: server.clientGone,
+    close: server.close,
   };
-
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<
-        string,
-        unknown
-      >;
-      requests.push({ path: req.url ?? '', headers: req.headers, body });
-      void handle(res, double.behavior, String(body.response_format ?? 'mp3'));
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  double.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   return double;
 }

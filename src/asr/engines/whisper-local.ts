@@ -18,22 +18,23 @@ import {
   LogitsProcessorList,
   Tensor,
   cat,
-  env,
   pipeline,
 } from '@huggingface/transformers';
 import { UndertoneError } from '../../errors/undertone-error.js';
+import {
+  modelMissingError,
+  SharedModelCache,
+  transformersLoadOptions,
+  type LocalModelOptions,
+  type ModelLease,
+} from '../../models/transformers-runtime.js';
 import { ERROR_CODES } from '../../protocol/error-codes.js';
 import { compressionRatio } from '../transcript-filter.js';
 import type { AsrBatchRequest, AsrEngine, AsrOptions, AsrResult } from '../types.js';
 
-export interface WhisperLocalOptions {
+export interface WhisperLocalOptions extends LocalModelOptions {
   /** Absolute path of a folder laid out as transformers.js loads Whisper (see FINDINGS.md). */
   modelDir: string;
-  device?: 'cpu' | 'cuda';
-  /** Weight files: fp32 (no suffix), fp16 (`_fp16`), q8 (`_quantized`), q4 (`_q4`). */
-  dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
-  /** Intra-op threads per ONNX session (config `models.threads`, default 1). */
-  threads?: number;
   /** Language for multilingual checkpoints when a request names none (default `en`). */
   language?: string;
   /** Ask the model for segment timestamps (decodes one by one, without prompts). Default false. */
@@ -51,28 +52,22 @@ type AsrPipeline = any;
 
 interface LoadedWhisper {
   pipe: AsrPipeline;
-  refs: number;
   /** Serialises decodes: the capture hooks below hold per-run state. */
   lock: Promise<unknown>;
   capture: { sotIndex: number; noSpeech: number[] | null } | null;
 }
 
-const loaded = new Map<string, Promise<LoadedWhisper>>();
+const loaded = new SharedModelCache<LoadedWhisper>(async ({ pipe }) => pipe.dispose?.());
 
 /** How many Whisper models this process holds (one per folder, device and dtype). */
 export function whisperModelsLoaded(): number {
   return loaded.size;
 }
 
-async function load(options: Required<Pick<WhisperLocalOptions, 'modelDir' | 'device' | 'dtype' | 'threads'>>) {
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  const pipe = await pipeline('automatic-speech-recognition', options.modelDir, {
-    device: options.device,
-    dtype: options.dtype,
-    session_options: { intraOpNumThreads: options.threads, interOpNumThreads: 1 },
-  });
-  const entry: LoadedWhisper = { pipe, refs: 0, lock: Promise.resolve(), capture: null };
+async function load(options: WhisperLocalOptions): Promise<LoadedWhisper> {
+  const loadOptions = transformersLoadOptions(options);
+  const pipe = await pipeline('automatic-speech-recognition', options.modelDir, loadOptions);
+  const entry: LoadedWhisper = { pipe, lock: Promise.resolve(), capture: null };
 
   // The first decoder forward of a run sees the whole prompt: read the no-speech probability
   // at the <|startoftranscript|> position from its raw logits.
@@ -147,36 +142,17 @@ const MAX_PROMPT_TOKENS = 223;
 /** Loads (or reuses) the model and returns an engine over it. */
 export async function createWhisperLocalAsr(options: WhisperLocalOptions): Promise<AsrEngine> {
   if (!isAbsolute(options.modelDir)) {
-    throw new UndertoneError(ERROR_CODES.modelMissing, `whisper model folder must be absolute: ${options.modelDir}`, {
-      category: 'internal',
-      recoverable: false,
-    });
+    throw modelMissingError(`whisper model folder must be absolute: ${options.modelDir}`);
   }
-  const settings = {
-    modelDir: options.modelDir,
-    device: options.device ?? 'cpu',
-    dtype: options.dtype ?? 'fp32',
-    threads: options.threads ?? 1,
-  };
-  const key = `${settings.modelDir}|${settings.device}|${settings.dtype}`;
-  let pending = loaded.get(key);
-  if (!pending) {
-    pending = load(settings);
-    loaded.set(key, pending);
-  }
-  let entry: LoadedWhisper;
+  // Threads are not part of the key: one copy per folder, device and dtype.
+  const key = `${options.modelDir}|${options.device ?? 'cpu'}|${options.dtype ?? 'fp32'}`;
+  let lease: ModelLease<LoadedWhisper>;
   try {
-    entry = await pending;
+    lease = await loaded.acquire(key, () => load(options));
   } catch (err) {
-    loaded.delete(key);
-    throw new UndertoneError(ERROR_CODES.modelMissing, `cannot load whisper from ${settings.modelDir}`, {
-      category: 'internal',
-      recoverable: false,
-      cause: err,
-    });
+    throw modelMissingError(`cannot load whisper from ${options.modelDir}`, err);
   }
-  entry.refs++;
-  return new WhisperLocalEngine(entry, key, options);
+  return new WhisperLocalEngine(lease, options);
 }
 
 class WhisperLocalEngine implements AsrEngine {
@@ -184,13 +160,14 @@ class WhisperLocalEngine implements AsrEngine {
   private closed = false;
   private readonly multilingual: boolean;
   private readonly genConfig: any;
+  private readonly entry: LoadedWhisper;
 
   constructor(
-    private readonly entry: LoadedWhisper,
-    private readonly key: string,
+    private readonly lease: ModelLease<LoadedWhisper>,
     private readonly options: WhisperLocalOptions,
   ) {
-    this.genConfig = entry.pipe.model.generation_config ?? {};
+    this.entry = lease.model;
+    this.genConfig = this.entry.pipe.model.generation_config ?? {};
     this.multilingual = Boolean(this.genConfig.is_multilingual);
   }
 
@@ -210,10 +187,7 @@ class WhisperLocalEngine implements AsrEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (--this.entry.refs === 0) {
-      loaded.delete(this.key);
-      await this.entry.pipe.dispose?.();
-    }
+    await this.lease.release();
   }
 
   /** Groups requests by their decoder prompt and decodes each group in one batch. */

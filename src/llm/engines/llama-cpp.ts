@@ -26,8 +26,13 @@ import { UndertoneError } from '../../errors/undertone-error.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import { ERROR_CODES } from '../../protocol/error-codes.js';
 import type { ChatMessage, GenerateOptions, LlmEngine } from '../types.js';
-import { linkedAbort, PushQueue } from '../push-queue.js';
+import type { PushQueue } from '../push-queue.js';
 import { transcriptPrompt, TRANSCRIPT_STOP_TRIGGERS } from '../transcript-prompt.js';
+import {
+  endFailedGeneration,
+  streamGeneration,
+  type GenerationRun,
+} from './generation-stream.js';
 
 export interface LlamaCppEngineOptions {
   /** Path of the `.gguf` file. */
@@ -113,7 +118,7 @@ export class LlamaCppEngine implements LlmEngine {
   };
   private closed = false;
   /** Runs in flight; `close` aborts them and waits, so no step touches a disposed context. */
-  private readonly running = new Set<{ controller: AbortController; done: Promise<void> }>();
+  private readonly running = new Set<GenerationRun>();
 
   private constructor(
     private readonly key: string,
@@ -205,24 +210,14 @@ export class LlamaCppEngine implements LlmEngine {
    */
   async *generate(messages: ChatMessage[], options: GenerateOptions = {}): AsyncIterable<string> {
     if (this.closed) throw new UndertoneError(ERROR_CODES.llmFailed, 'llm engine is closed');
-    const { controller, dispose } = linkedAbort(options.signal);
-    const signal = controller.signal;
-    const queue = new PushQueue<string>();
-    const done = this.run(messages, options, signal, queue);
-    const entry = { controller, done };
-    this.running.add(entry);
-    void done.finally(() => this.running.delete(entry));
-    try {
-      for await (const piece of queue) {
-        // Pieces queued before the abort was seen are dropped: nothing is yielded after it.
-        if (controller.signal.aborted) break;
-        yield piece;
-      }
-    } finally {
-      controller.abort();
-      await done;
-      dispose();
-    }
+    yield* streamGeneration(
+      options.signal,
+      (signal, queue) => this.run(messages, options, signal, queue),
+      (entry) => {
+        this.running.add(entry);
+        void entry.done.finally(() => this.running.delete(entry));
+      },
+    );
   }
 
   private async run(
@@ -260,17 +255,9 @@ export class LlamaCppEngine implements LlmEngine {
       );
       queue.end();
     } catch (err) {
-      if (signal.aborted) {
+      if (endFailedGeneration(queue, signal, err, this.log, 'llama.cpp generation failed')) {
         this.counters.lastStopReason = 'abort';
-        return queue.end();
       }
-      this.log.warn({ err }, 'llm generation failed');
-      queue.end(
-        new UndertoneError(ERROR_CODES.llmFailed, 'llama.cpp generation failed', {
-          category: 'upstream',
-          cause: err,
-        }),
-      );
     } finally {
       if (sequence) {
         this.counters.active--;

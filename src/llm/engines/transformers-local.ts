@@ -12,25 +12,27 @@ import {
   AutoModelForCausalLM,
   AutoTokenizer,
   BaseStreamer,
-  env,
   StoppingCriteria,
   type PreTrainedModel,
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
 import { UndertoneError } from '../../errors/undertone-error.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
+import {
+  localModelKey,
+  modelMissingError,
+  SharedModelCache,
+  transformersLoadOptions,
+  type LocalModelOptions,
+  type ModelLease,
+} from '../../models/transformers-runtime.js';
 import { ERROR_CODES } from '../../protocol/error-codes.js';
-import { linkedAbort, PushQueue } from '../push-queue.js';
+import type { PushQueue } from '../push-queue.js';
 import { transcriptPrompt } from '../transcript-prompt.js';
 import type { ChatMessage, GenerateOptions, LlmEngine } from '../types.js';
+import { endFailedGeneration, streamGeneration } from './generation-stream.js';
 
-export interface TransformersLocalOptions {
-  /** Absolute path of the model folder. */
-  modelDir: string;
-  device?: 'cpu' | 'cuda';
-  dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
-  /** Intra-op threads of the ONNX session (config `models.threads`). Default 1. */
-  threads?: number;
+export interface TransformersLocalOptions extends LocalModelOptions {
   maxTokens?: number;
   /** 0 is greedy. Default 0.7. */
   temperature?: number;
@@ -40,32 +42,16 @@ export interface TransformersLocalOptions {
 interface LoadedModel {
   tokenizer: PreTrainedTokenizer;
   model: PreTrainedModel;
-  users: number;
 }
 
 /** One loaded copy per folder, device, dtype and thread count in the process. */
-const loaded = new Map<string, Promise<LoadedModel>>();
+const loaded = new SharedModelCache<LoadedModel>(({ model }) => model.dispose());
 
-async function loadShared(key: string, options: TransformersLocalOptions): Promise<LoadedModel> {
-  let entry = loaded.get(key);
-  if (!entry) {
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    entry = (async () => {
-      const tokenizer = await AutoTokenizer.from_pretrained(options.modelDir);
-      const model = await AutoModelForCausalLM.from_pretrained(options.modelDir, {
-        device: options.device ?? 'cpu',
-        dtype: options.dtype ?? 'fp32',
-        session_options: { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1 },
-      });
-      return { tokenizer, model, users: 0 };
-    })();
-    loaded.set(key, entry);
-    entry.catch(() => loaded.delete(key));
-  }
-  const model = await entry;
-  model.users++;
-  return model;
+async function loadModel(options: TransformersLocalOptions): Promise<LoadedModel> {
+  const loadOptions = transformersLoadOptions(options);
+  const tokenizer = await AutoTokenizer.from_pretrained(options.modelDir);
+  const model = await AutoModelForCausalLM.from_pretrained(options.modelDir, loadOptions);
+  return { tokenizer, model };
 }
 
 /** Stops every row once the signal aborts. */
@@ -122,41 +108,30 @@ export class TransformersLocalEngine implements LlmEngine {
   private active = 0;
   tokensGenerated = 0;
 
+  private readonly loadedModel: LoadedModel;
+
   private constructor(
-    private readonly key: string,
-    private readonly loadedModel: LoadedModel,
+    private readonly lease: ModelLease<LoadedModel>,
     private readonly options: TransformersLocalOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.loadedModel = lease.model;
+  }
 
   static async create(options: TransformersLocalOptions): Promise<TransformersLocalEngine> {
     const log = (options.logger ?? silentLogger).child({
       stage: 'llm',
       engine: 'transformers-local',
     });
-    const key = [
-      options.modelDir,
-      options.device ?? 'cpu',
-      options.dtype ?? 'fp32',
-      options.threads ?? 1,
-    ].join('|');
     try {
-      const model = await loadShared(key, options);
+      const lease = await loaded.acquire(localModelKey(options), () => loadModel(options));
       log.info(
-        { modelDir: options.modelDir, chatTemplate: Boolean(model.tokenizer.chat_template) },
+        { modelDir: options.modelDir, chatTemplate: Boolean(lease.model.tokenizer.chat_template) },
         'llm model ready',
       );
-      return new TransformersLocalEngine(key, model, options, log);
+      return new TransformersLocalEngine(lease, options, log);
     } catch (err) {
-      throw new UndertoneError(
-        ERROR_CODES.modelMissing,
-        `cannot load the model in ${options.modelDir}`,
-        {
-          category: 'internal',
-          recoverable: false,
-          cause: err,
-        },
-      );
+      throw modelMissingError(`cannot load the model in ${options.modelDir}`, err);
     }
   }
 
@@ -177,20 +152,9 @@ export class TransformersLocalEngine implements LlmEngine {
   /** Streams the reply; ends quietly on abort, after `generate()` has returned. */
   async *generate(messages: ChatMessage[], options: GenerateOptions = {}): AsyncIterable<string> {
     if (this.closed) throw new UndertoneError(ERROR_CODES.llmFailed, 'llm engine is closed');
-    const { controller, dispose } = linkedAbort(options.signal);
-    const queue = new PushQueue<string>();
-    const done = this.run(messages, options, controller.signal, queue);
-    try {
-      for await (const piece of queue) {
-        // Pieces queued before the abort was seen are dropped: nothing is yielded after it.
-        if (controller.signal.aborted) break;
-        yield piece;
-      }
-    } finally {
-      controller.abort();
-      await done;
-      dispose();
-    }
+    yield* streamGeneration(options.signal, (signal, queue) =>
+      this.run(messages, options, signal, queue),
+    );
   }
 
   private async run(
@@ -216,14 +180,7 @@ export class TransformersLocalEngine implements LlmEngine {
       } as unknown as Parameters<PreTrainedModel['generate']>[0]);
       queue.end();
     } catch (err) {
-      if (signal.aborted) return queue.end();
-      this.log.warn({ err }, 'llm generation failed');
-      queue.end(
-        new UndertoneError(ERROR_CODES.llmFailed, 'transformers.js generation failed', {
-          category: 'upstream',
-          cause: err,
-        }),
-      );
+      endFailedGeneration(queue, signal, err, this.log, 'transformers.js generation failed');
     } finally {
       this.active--;
       this.tokensGenerated += streamer.tokens;
@@ -245,10 +202,6 @@ export class TransformersLocalEngine implements LlmEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.loadedModel.users--;
-    if (this.loadedModel.users === 0) {
-      loaded.delete(this.key);
-      await this.loadedModel.model.dispose();
-    }
+    await this.lease.release();
   }
 }

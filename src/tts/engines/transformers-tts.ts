@@ -8,20 +8,22 @@
  * on in `chunkMs` pieces. Aborting is checked before each inference and between pieces; an
  * inference already running finishes, but its audio is dropped.
  */
-import { env, pipeline } from '@huggingface/transformers';
+import { pipeline } from '@huggingface/transformers';
 import { UndertoneError } from '../../errors/undertone-error.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
+import {
+  localModelKey,
+  modelMissingError,
+  SharedModelCache,
+  transformersLoadOptions,
+  type LocalModelOptions,
+  type ModelLease,
+} from '../../models/transformers-runtime.js';
 import { ERROR_CODES } from '../../protocol/error-codes.js';
 import { SentenceChunker } from '../sentence-chunker.js';
 import type { SynthesizeOptions, TtsEngine } from '../types.js';
 
-export interface TransformersTtsOptions {
-  /** Absolute path of the model folder. */
-  modelDir: string;
-  device?: 'cpu' | 'cuda';
-  dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
-  /** Intra-op threads of the ONNX session (config `models.threads`). Default 1. */
-  threads?: number;
+export interface TransformersTtsOptions extends LocalModelOptions {
   /** Length of the audio pieces yielded, in ms. Default 200. */
   chunkMs?: number;
   /** A sentence whose inference takes longer fails with `UT_ERR_TTS_TIMEOUT`, in ms. Default 20000. */
@@ -36,36 +38,20 @@ interface LoadedTts {
   pipe: TtsPipeline;
   sampleRateHz: number;
   padId: number;
-  users: number;
 }
 
-const loaded = new Map<string, Promise<LoadedTts>>();
+const loaded = new SharedModelCache<LoadedTts>(({ pipe }) => pipe.dispose());
 
-async function loadShared(key: string, options: TransformersTtsOptions): Promise<LoadedTts> {
-  let entry = loaded.get(key);
-  if (!entry) {
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    entry = (async () => {
-      const pipe: TtsPipeline = await pipeline('text-to-speech', options.modelDir, {
-        device: options.device ?? 'cpu',
-        dtype: options.dtype ?? 'fp32',
-        session_options: { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1 },
-      });
-      const config = pipe.model.config as { model_type?: string; sampling_rate?: number };
-      if (config.model_type !== 'vits') {
-        await pipe.dispose();
-        throw new Error(`model type "${config.model_type}" is not supported; use a VITS/MMS model`);
-      }
-      const padId = Number(pipe.tokenizer.pad_token_id ?? 0);
-      return { pipe, sampleRateHz: config.sampling_rate ?? 16_000, padId, users: 0 };
-    })();
-    loaded.set(key, entry);
-    entry.catch(() => loaded.delete(key));
+async function loadTts(options: TransformersTtsOptions): Promise<LoadedTts> {
+  const loadOptions = transformersLoadOptions(options);
+  const pipe: TtsPipeline = await pipeline('text-to-speech', options.modelDir, loadOptions);
+  const config = pipe.model.config as { model_type?: string; sampling_rate?: number };
+  if (config.model_type !== 'vits') {
+    await pipe.dispose();
+    throw new Error(`model type "${config.model_type}" is not supported; use a VITS/MMS model`);
   }
-  const tts = await entry;
-  tts.users++;
-  return tts;
+  const padId = Number(pipe.tokenizer.pad_token_id ?? 0);
+  return { pipe, sampleRateHz: config.sampling_rate ?? 16_000, padId };
 }
 
 /** Splits a text into sentences with the same rules the pipeline's chunker uses. */
@@ -81,13 +67,15 @@ export class TransformersTtsEngine implements TtsEngine {
   /** Inferences run so far (for tests and benchmarks). */
   inferences = 0;
 
+  private readonly tts: LoadedTts;
+
   private constructor(
-    private readonly key: string,
-    private readonly tts: LoadedTts,
+    private readonly lease: ModelLease<LoadedTts>,
     private readonly options: TransformersTtsOptions,
     private readonly log: Logger,
   ) {
-    this.sampleRateHz = tts.sampleRateHz;
+    this.tts = lease.model;
+    this.sampleRateHz = this.tts.sampleRateHz;
   }
 
   static async create(options: TransformersTtsOptions): Promise<TransformersTtsEngine> {
@@ -95,26 +83,13 @@ export class TransformersTtsEngine implements TtsEngine {
       stage: 'tts',
       engine: 'transformers-tts',
     });
-    const key = [
-      options.modelDir,
-      options.device ?? 'cpu',
-      options.dtype ?? 'fp32',
-      options.threads ?? 1,
-    ].join('|');
     try {
-      const tts = await loadShared(key, options);
-      log.info({ modelDir: options.modelDir, sampleRateHz: tts.sampleRateHz }, 'tts model ready');
-      return new TransformersTtsEngine(key, tts, options, log);
+      const lease = await loaded.acquire(localModelKey(options), () => loadTts(options));
+      const { sampleRateHz } = lease.model;
+      log.info({ modelDir: options.modelDir, sampleRateHz }, 'tts model ready');
+      return new TransformersTtsEngine(lease, options, log);
     } catch (err) {
-      throw new UndertoneError(
-        ERROR_CODES.modelMissing,
-        `cannot load the TTS model in ${options.modelDir}`,
-        {
-          category: 'internal',
-          recoverable: false,
-          cause: err,
-        },
-      );
+      throw modelMissingError(`cannot load the TTS model in ${options.modelDir}`, err);
     }
   }
 
@@ -188,11 +163,7 @@ export class TransformersTtsEngine implements TtsEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.tts.users--;
-    if (this.tts.users === 0) {
-      loaded.delete(this.key);
-      await this.tts.pipe.dispose();
-    }
+    await this.lease.release();
   }
 }
 
