@@ -45,8 +45,16 @@ export function parseWav(data: Uint8Array): WavAudio {
         bits: view.getUint16(start + 14, true),
       };
     } else if (id === 'data') {
-      // A streamed WAV may declare a data size of 0 or 0xffffffff: take what is there.
-      body = data.subarray(start, size === 0 || size === 0xffffffff ? data.byteLength : end);
+      // A streamed WAV may declare a data size of 0 or 0xffffffff: take what is there. Any other
+      // size is a promise: a file cut short of it (a failed copy or upload) is refused, not
+      // read as a shorter recording.
+      const open = size === 0 || size === 0xffffffff;
+      if (!open && start + size > data.byteLength + 1) {
+        throw new WavFormatError(
+          `truncated: the data chunk declares ${size} bytes, ${data.byteLength - start} are there`,
+        );
+      }
+      body = data.subarray(start, open ? data.byteLength : end);
     }
     at = start + size + (size & 1);
   }
