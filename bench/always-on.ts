@@ -34,7 +34,8 @@ function loadPackets(): Uint8Array[] {
   const frame = (48_000 * FRAME_MS) / 1000;
   for (let at = 0; at + frame <= pcm48.length; at += frame) {
     const int16 = new Int16Array(frame);
-    for (let i = 0; i < frame; i++) int16[i] = Math.max(-32768, Math.min(32767, Math.round(pcm48[at + i]! * 32767)));
+    for (let i = 0; i < frame; i++)
+      int16[i] = Math.max(-32768, Math.min(32767, Math.round(pcm48[at + i]! * 32767)));
     packets.push(encoder.encode(new Uint8Array(int16.buffer)).slice());
   }
   return packets;
@@ -45,7 +46,12 @@ function openStreams(engine: SileroVadEngine, count: number): Stream[] {
     const vad = engine.createStream();
     vad.events.subscribe();
     return {
-      input: new AudioInput({ codec: 'opus', sampleRateHz: 48_000, channels: 1, frameMs: FRAME_MS }),
+      input: new AudioInput({
+        codec: 'opus',
+        sampleRateHz: 48_000,
+        channels: 1,
+        frameMs: FRAME_MS,
+      }),
       vad,
       prosody: new ProsodyTracker(),
       next: (i * 7) % 50,
@@ -68,7 +74,12 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 
-async function runPaced(engine: SileroVadEngine, count: number, packets: Uint8Array[], wallMs: number) {
+async function runPaced(
+  engine: SileroVadEngine,
+  count: number,
+  packets: Uint8Array[],
+  wallMs: number,
+) {
   const streams = openStreams(engine, count);
   const ticks = Math.round(wallMs / FRAME_MS);
   const startCpu = cpuMs();
@@ -84,10 +95,18 @@ async function runPaced(engine: SileroVadEngine, count: number, packets: Uint8Ar
   await Promise.all(streams.map((s) => s.vad.flush()));
   const used = cpuMs() - startCpu;
   streams.forEach((s) => s.vad.close());
-  return { cpuMsPerStreamS: used / ((count * ticks * FRAME_MS) / 1000), lateTickRatio: late / ticks };
+  return {
+    cpuMsPerStreamS: used / ((count * ticks * FRAME_MS) / 1000),
+    lateTickRatio: late / ticks,
+  };
 }
 
-async function runFast(engine: SileroVadEngine, count: number, packets: Uint8Array[], audioMs: number) {
+async function runFast(
+  engine: SileroVadEngine,
+  count: number,
+  packets: Uint8Array[],
+  audioMs: number,
+) {
   const streams = openStreams(engine, count);
   const ticks = Math.round(audioMs / FRAME_MS);
   const startCpu = cpuMs();
@@ -101,7 +120,9 @@ async function runFast(engine: SileroVadEngine, count: number, packets: Uint8Arr
   return used / ((count * ticks * FRAME_MS) / 1000);
 }
 
-export async function benchAlwaysOn(opts: { quick?: boolean } = {}): Promise<Record<string, number>> {
+export async function benchAlwaysOn(
+  opts: { quick?: boolean } = {},
+): Promise<Record<string, number>> {
   const packets = loadPackets();
   const counts = opts.quick ? [1, 32] : [1, 32, 128, 200];
   const pacedMs = opts.quick ? 2000 : 4000;

@@ -30,7 +30,10 @@ function speechClip(seconds: number): Float32Array {
     const jfk = parseWav(readFileSync(path)).channels[0]!;
     return jfk.slice(0, Math.min(jfk.length, seconds * 16_000));
   }
-  return Float32Array.from({ length: seconds * 16_000 }, (_, i) => 0.2 * Math.sin(i / 18) * (1 + Math.sin(i / 900)));
+  return Float32Array.from(
+    { length: seconds * 16_000 },
+    (_, i) => 0.2 * Math.sin(i / 18) * (1 + Math.sin(i / 900)),
+  );
 }
 
 const percentile = (values: number[], p: number) => {
@@ -45,8 +48,15 @@ export async function benchAsr(opts: BenchAsrOptions = {}): Promise<Record<strin
   const clipSeconds = clip.length / 16_000;
   const folders = await ensureFixtures(opts.fixturesDir, ['whisper-tiny-dims-random']);
   const loadStarted = performance.now();
-  const engine = await createWhisperLocalAsr({ modelDir: folders['whisper-tiny-dims-random']!, threads: 1, batchEncoder: true });
-  const out: Record<string, number> = { load_ms: Math.round(performance.now() - loadStarted), segment_s: clipSeconds };
+  const engine = await createWhisperLocalAsr({
+    modelDir: folders['whisper-tiny-dims-random']!,
+    threads: 1,
+    batchEncoder: true,
+  });
+  const out: Record<string, number> = {
+    load_ms: Math.round(performance.now() - loadStarted),
+    segment_s: clipSeconds,
+  };
 
   // One warm-up decode so session creation and first-run allocations are not measured.
   await engine.transcribe(clip);
@@ -55,7 +65,9 @@ export async function benchAsr(opts: BenchAsrOptions = {}): Promise<Record<strin
     const mode = batched ? 'batched' : 'unbatched';
     for (const n of counts) {
       const scheduler = createAsrScheduler({ engine, batch: batched, maxBatch: 16, maxQueue: 64 });
-      const transcribers = Array.from({ length: n }, () => createStreamingTranscriber({ scheduler, partialIntervalMs: 0 }));
+      const transcribers = Array.from({ length: n }, () =>
+        createStreamingTranscriber({ scheduler, partialIntervalMs: 0 }),
+      );
       const started = performance.now();
       const latencies = await Promise.all(
         transcribers.map(async (t) => {

@@ -35,7 +35,8 @@ export async function benchEmotion(): Promise<Record<string, number>> {
   const framesPerChunk = utterances.map((u) => {
     const tracker = new ProsodyTracker();
     const chunks: ProsodyFrame[][] = [];
-    for (let at = 0; at < u.samples.length; at += CHUNK) chunks.push(tracker.push(u.samples.subarray(at, at + CHUNK)));
+    for (let at = 0; at < u.samples.length; at += CHUNK)
+      chunks.push(tracker.push(u.samples.subarray(at, at + CHUNK)));
     return chunks;
   });
 
@@ -59,7 +60,11 @@ export async function benchEmotion(): Promise<Record<string, number>> {
             : chunks[c]!.map((f) => ({ ...f, timeMs: f.timeMs + startMs }));
           observer.prosody(frames);
           // A partial transcript every 500 ms, as the ASR stage sends them.
-          if (c % 25 === 24) observer.partial(id, words.slice(0, Math.ceil((words.length * c) / chunks.length)).join(' '));
+          if (c % 25 === 24)
+            observer.partial(
+              id,
+              words.slice(0, Math.ceil((words.length * c) / chunks.length)).join(' '),
+            );
         }
         offsetMs += (u.samples.length / 16000) * 1000;
         observer.final(id, u.text, startMs, offsetMs);

@@ -78,8 +78,10 @@ function levelNumbers(prefix: string, level: LoadLevelReport): Record<string, nu
   out[`${prefix}_turns_answered`] = m.counters.turnsAnswered;
   out[`${prefix}_turns_unanswered`] = m.counters.turnsNoReply;
   out[`${prefix}_late_frame_pct`] = round(m.lateFrameRatio * 100, 2);
-  if (level.server.cpuPercent.mean !== null) out[`${prefix}_server_cpu_pct`] = round(level.server.cpuPercent.mean);
-  if (level.server.rssMb.max !== null) out[`${prefix}_server_rss_max_mb`] = round(level.server.rssMb.max);
+  if (level.server.cpuPercent.mean !== null)
+    out[`${prefix}_server_cpu_pct`] = round(level.server.cpuPercent.mean);
+  if (level.server.rssMb.max !== null)
+    out[`${prefix}_server_rss_max_mb`] = round(level.server.rssMb.max);
   return out;
 }
 

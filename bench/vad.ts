@@ -144,7 +144,7 @@ function loadAudio(): Float32Array {
     const on = Math.floor(i / 16_000) % 2 === 0;
     const t = i / 16_000;
     const buzz = on ? 0.3 * Math.sin(2 * Math.PI * 140 * t) * Math.sin(2 * Math.PI * 700 * t) : 0;
-    out[i] = buzz + ((seed / 2 ** 32) - 0.5) * 0.01;
+    out[i] = buzz + (seed / 2 ** 32 - 0.5) * 0.01;
   }
   return out;
 }

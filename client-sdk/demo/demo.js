@@ -22,7 +22,8 @@ const ui = {
   clock: $('clock'),
 };
 const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-ui.url.value = new URLSearchParams(location.search).get('url') ?? `${scheme}://${location.host}/v1/stream`;
+ui.url.value =
+  new URLSearchParams(location.search).get('url') ?? `${scheme}://${location.host}/v1/stream`;
 
 /** Agent audio reaches the speaker as pcm16 at this rate (simplest to play everywhere). */
 const OUTPUT = { codec: 'pcm16', sampleRateHz: 16000 };
@@ -57,7 +58,10 @@ async function talk() {
   wireEvents(client);
 
   // The microphone and audio output start inside the click (autoplay rules), before the socket.
-  const player = new BrowserPlayer(client, { output: OUTPUT, onFirstAudio: () => stats.firstAudio++ });
+  const player = new BrowserPlayer(client, {
+    output: OUTPUT,
+    onFirstAudio: () => stats.firstAudio++,
+  });
   call.player = player;
   await player.start();
   call.mic = await startMicCapture({
@@ -65,9 +69,16 @@ async function talk() {
     onFrame: (samples, captureTimeMs) => encoder.encode(samples, captureTimeMs),
   });
 
-  const started = await client.start({ mode: ui.mode.value, audio: encoder.format, output: OUTPUT });
+  const started = await client.start({
+    mode: ui.mode.value,
+    audio: encoder.format,
+    output: OUTPUT,
+  });
   for (const p of packets.splice(0)) client.sendAudio(p.payload, p);
-  setStatus(`live: session ${started.sessionId}, sending ${encoder.format.codec} at ${encoder.format.sampleRateHz} Hz`, 'live');
+  setStatus(
+    `live: session ${started.sessionId}, sending ${encoder.format.codec} at ${encoder.format.sampleRateHz} Hz`,
+    'live',
+  );
   ui.talk.textContent = 'Hang up';
   ui.talk.dataset.state = 'live';
   ui.talk.disabled = false;
@@ -131,7 +142,8 @@ function wireEvents(client) {
     const el = replies.get(e.responseId);
     if (!el) return;
     el.classList.add('cancelled');
-    el.querySelector('.meta').textContent = `cut off (${e.reason}) after ${Math.round(e.playedMs)} ms`;
+    el.querySelector('.meta').textContent =
+      `cut off (${e.reason}) after ${Math.round(e.playedMs)} ms`;
   });
   client.on('response.done', (e) => {
     const el = replies.get(e.responseId);
@@ -164,7 +176,10 @@ function wireEvents(client) {
   client.on('error', (e) => {
     if (!e.recoverable) setStatus(`${e.code}: ${e.message}`, 'error');
   });
-  client.on('disconnected', (e) => e.willReconnect && setStatus('connection lost, reconnecting...', 'reconnecting'));
+  client.on(
+    'disconnected',
+    (e) => e.willReconnect && setStatus('connection lost, reconnecting...', 'reconnecting'),
+  );
   client.on('resumed', () => setStatus('live again (session resumed)', 'live'));
   client.on('resume-failed', (e) => setStatus(`live in a new session (${e.reason})`, 'live'));
   client.on('closed', (e) => {
@@ -189,7 +204,10 @@ function addEmotion(e, final) {
   plots.emotion.push({ t: e.timeMs, arousal: e.arousal, valence: e.valence });
   if (final) {
     const li = document.createElement('li');
-    const tags = e.tags.slice(0, 2).map((t) => `${t.label} ${t.score.toFixed(2)}`).join(', ');
+    const tags = e.tags
+      .slice(0, 2)
+      .map((t) => `${t.label} ${t.score.toFixed(2)}`)
+      .join(', ');
     li.textContent = `${(e.timeMs / 1000).toFixed(1)} s  track ${e.track}: ${tags}${e.uncertain ? ' (uncertain)' : ''}`;
     ui.emotions.prepend(li);
   }
@@ -226,11 +244,16 @@ function drawEmotion() {
   const { start, end } = window30(plots.emotion);
   const x = (t) => ((t - start) / (end - start)) * w;
   const y = (v) => h / 2 - (v * (h - 10)) / 2;
-  for (const [key, color] of [['arousal', '#d0483d'], ['valence', '#2456d6']]) {
+  for (const [key, color] of [
+    ['arousal', '#d0483d'],
+    ['valence', '#2456d6'],
+  ]) {
     g.strokeStyle = color;
     g.lineWidth = 2;
     g.beginPath();
-    plots.emotion.filter((p) => p.t >= start).forEach((p, i) => (i ? g.lineTo(x(p.t), y(p[key])) : g.moveTo(x(p.t), y(p[key]))));
+    plots.emotion
+      .filter((p) => p.t >= start)
+      .forEach((p, i) => (i ? g.lineTo(x(p.t), y(p[key])) : g.moveTo(x(p.t), y(p[key]))));
     g.stroke();
   }
 }
@@ -244,5 +267,6 @@ function drawPitch() {
   const x = (t) => ((t - start) / (end - start)) * w;
   const y = (f0) => h - ((Math.min(400, Math.max(50, f0)) - 50) / 350) * (h - 6) - 3;
   g.fillStyle = '#2c8a4b';
-  for (const p of plots.pitch) if (p.t >= start && p.f0 > 0) g.fillRect(x(p.t) - 1, y(p.f0) - 1, 2, 2);
+  for (const p of plots.pitch)
+    if (p.t >= start && p.f0 > 0) g.fillRect(x(p.t) - 1, y(p.f0) - 1, 2, 2);
 }

@@ -47,8 +47,19 @@ export class AudioOutbox {
   }
 
   /** Stamps a frame and sends it, or queues it when `online` is false or a backlog is pending. */
-  push(payload: Uint8Array, durationMs: number, captureTimeMs: number, online: boolean): OutboundFrame {
-    const frame = { seq: this.seq, mediaTimeMs: this.mediaTimeMs, durationMs, captureTimeMs, payload };
+  push(
+    payload: Uint8Array,
+    durationMs: number,
+    captureTimeMs: number,
+    online: boolean,
+  ): OutboundFrame {
+    const frame = {
+      seq: this.seq,
+      mediaTimeMs: this.mediaTimeMs,
+      durationMs,
+      captureTimeMs,
+      payload,
+    };
     this.seq = (this.seq + 1) >>> 0;
     this.mediaTimeMs += durationMs;
 

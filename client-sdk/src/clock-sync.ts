@@ -41,9 +41,14 @@ export class ClockSync {
    */
   addSample(sentAtMs: number, serverTimeMs: number, receivedAtMs: number): ClockSample | undefined {
     const rttMs = receivedAtMs - sentAtMs;
-    if (![sentAtMs, serverTimeMs, receivedAtMs].every(Number.isFinite) || rttMs < 0) return undefined;
+    if (![sentAtMs, serverTimeMs, receivedAtMs].every(Number.isFinite) || rttMs < 0)
+      return undefined;
 
-    const sample = { offsetMs: serverTimeMs - (sentAtMs + receivedAtMs) / 2, rttMs, atMs: receivedAtMs };
+    const sample = {
+      offsetMs: serverTimeMs - (sentAtMs + receivedAtMs) / 2,
+      rttMs,
+      atMs: receivedAtMs,
+    };
     this.window.push(sample);
     if (this.window.length > this.windowSize) this.window.shift();
     return sample;

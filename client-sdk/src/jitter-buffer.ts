@@ -72,7 +72,13 @@ export class JitterBuffer {
   /** Responses in the order their first frame arrived; finished ones are removed from the front. */
   private order: ResponseQueue[] = [];
   private totalQueuedMs = 0;
-  readonly stats: JitterStats = { lateFrames: 0, duplicateFrames: 0, skippedFrames: 0, underruns: 0, droppedFrames: 0 };
+  readonly stats: JitterStats = {
+    lateFrames: 0,
+    duplicateFrames: 0,
+    skippedFrames: 0,
+    underruns: 0,
+    droppedFrames: 0,
+  };
 
   constructor(options: JitterBufferOptions = {}) {
     this.targetMs = options.targetMs ?? 60;

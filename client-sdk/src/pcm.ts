@@ -82,7 +82,10 @@ export function resample(samples: Float32Array, fromHz: number, toHz: number): F
     for (let j = first; j <= last; j++) {
       const x = (j - center) * cutoff;
       const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-      const w = 0.42 + 0.5 * Math.cos((Math.PI * x) / HALF_TAPS) + 0.08 * Math.cos((2 * Math.PI * x) / HALF_TAPS);
+      const w =
+        0.42 +
+        0.5 * Math.cos((Math.PI * x) / HALF_TAPS) +
+        0.08 * Math.cos((2 * Math.PI * x) / HALF_TAPS);
       const weight = sinc * w;
       sum += samples[j]! * weight;
       weights += weight;

@@ -19,7 +19,8 @@ export function linkPlayback(client: UndertoneClient, options: PlaybackLinkOptio
   const offs = [
     client.on('agent.audio', (frame) => {
       const samples = options.decode(frame.payload);
-      if (samples.length > 0) buffer.push(frame.responseId, frame.seq, samples, options.sampleRateHz);
+      if (samples.length > 0)
+        buffer.push(frame.responseId, frame.seq, samples, options.sampleRateHz);
     }),
     client.on('response.cancelled', (e) => {
       buffer.clear(e.responseId);

@@ -39,7 +39,8 @@ export const globalSocketFactory: SocketFactory = {
   apiKeyInHeader: false,
   open(url) {
     const Ctor = (globalThis as { WebSocket?: new (url: string) => SocketLike }).WebSocket;
-    if (!Ctor) throw new Error('no global WebSocket here: pass socketFactory (Node: nodeSocketFactory)');
+    if (!Ctor)
+      throw new Error('no global WebSocket here: pass socketFactory (Node: nodeSocketFactory)');
     return new Ctor(url);
   },
 };
@@ -47,7 +48,8 @@ export const globalSocketFactory: SocketFactory = {
 /** Bytes of a binary message, whichever form the socket delivered it in. */
 export function messageBytes(data: unknown): Uint8Array | undefined {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (Array.isArray(data) && data.every((d) => ArrayBuffer.isView(d))) {
     const parts = data as Uint8Array[];
     const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));

@@ -78,7 +78,8 @@ export class TurnLatencyTracker {
     if (segmentId === undefined || !end) return undefined;
 
     this.reported.add(responseId);
-    if (this.reported.size > MAX_PENDING) this.reported.delete(this.reported.values().next().value!);
+    if (this.reported.size > MAX_PENDING)
+      this.reported.delete(this.reported.values().next().value!);
     return {
       responseId,
       segmentId,

@@ -32,7 +32,13 @@ import { AudioOutbox, type AudioOutboxOptions } from './audio-outbox.js';
 import type { ClientEventMap } from './client-events.js';
 import { ClockSync, type ClockEstimate } from './clock-sync.js';
 import { CLIENT_ERROR_CODES, UndertoneClientError } from './errors.js';
-import { SOCKET_OPEN, globalSocketFactory, messageBytes, type SocketFactory, type SocketLike } from './socket.js';
+import {
+  SOCKET_OPEN,
+  globalSocketFactory,
+  messageBytes,
+  type SocketFactory,
+  type SocketLike,
+} from './socket.js';
 import { TurnLatencyTracker } from './turn-latency.js';
 import { TypedEmitter } from './typed-emitter.js';
 
@@ -92,7 +98,9 @@ const FINAL_CLOSE_CODES = new Set<number>([
 ]);
 
 export class UndertoneClient extends TypedEmitter<ClientEventMap> {
-  private readonly options: Required<Omit<UndertoneClientOptions, 'apiKey' | 'outbox' | 'reconnect'>> & {
+  private readonly options: Required<
+    Omit<UndertoneClientOptions, 'apiKey' | 'outbox' | 'reconnect'>
+  > & {
     apiKey?: string;
     reconnect: Required<ReconnectOptions>;
   };
@@ -168,7 +176,10 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
    */
   async start(options: StartOptions): Promise<SessionStartedEvent> {
     if (this.currentState !== 'idle') {
-      throw new UndertoneClientError(CLIENT_ERROR_CODES.badState, `start() in state ${this.currentState}`);
+      throw new UndertoneClientError(
+        CLIENT_ERROR_CODES.badState,
+        `start() in state ${this.currentState}`,
+      );
     }
     this.startOptions = options;
     this.currentState = 'connecting';
@@ -185,14 +196,18 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
   /** Sends (or, while disconnected, queues) one encoded frame of caller audio. */
   sendAudio(payload: Uint8Array, options: SendAudioOptions = {}): void {
     if (!this.startOptions || this.currentState === 'closed' || this.sessionEnded) {
-      throw new UndertoneClientError(CLIENT_ERROR_CODES.badState, `sendAudio() in state ${this.currentState}`);
+      throw new UndertoneClientError(
+        CLIENT_ERROR_CODES.badState,
+        `sendAudio() in state ${this.currentState}`,
+      );
     }
     const durationMs = options.durationMs ?? this.startOptions.audio.frameMs;
     const captureTimeMs = options.captureTimeMs ?? this.now();
     const before = this.outbox.droppedFrames;
     const frame = this.outbox.push(payload, durationMs, captureTimeMs, this.isLive());
     this.latency.recordCapture(frame.mediaTimeMs, captureTimeMs);
-    if (this.outbox.droppedFrames > before) this.emit('audio.dropped', { frames: this.outbox.droppedFrames - before });
+    if (this.outbox.droppedFrames > before)
+      this.emit('audio.dropped', { frames: this.outbox.droppedFrames - before });
   }
 
   /** Sends a typed user turn. */
@@ -202,7 +217,11 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
 
   /** Tells the server how much of a response the caller has heard, in ms of agent audio. */
   sendPlaybackPosition(responseId: string, playedMs: number): void {
-    this.sendControl({ type: 'playback.position', responseId, playedMs: Math.max(0, Math.round(playedMs)) });
+    this.sendControl({
+      type: 'playback.position',
+      responseId,
+      playedMs: Math.max(0, Math.round(playedMs)),
+    });
   }
 
   /** The player started the first audio of `responseId` at `atMs` (client clock); emits `turn.latency`. */
@@ -275,14 +294,22 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
         reject(new UndertoneClientError(code, message, { cause }));
       };
       const timer = setTimeout(
-        () => fail(CLIENT_ERROR_CODES.timeout, `no session.started within ${this.options.startTimeoutMs} ms`),
+        () =>
+          fail(
+            CLIENT_ERROR_CODES.timeout,
+            `no session.started within ${this.options.startTimeoutMs} ms`,
+          ),
         this.options.startTimeoutMs,
       );
 
       try {
         socket = this.options.socketFactory.open(this.options.url, this.options.apiKey);
       } catch (err) {
-        fail(CLIENT_ERROR_CODES.connectFailed, `cannot open ${this.options.url}: ${describe(err)}`, err);
+        fail(
+          CLIENT_ERROR_CODES.connectFailed,
+          `cannot open ${this.options.url}: ${describe(err)}`,
+          err,
+        );
         return;
       }
       socket.binaryType = 'arraybuffer';
@@ -290,8 +317,13 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
 
       socket.onopen = () => {
         // `mode` may be absent: the server then applies its default (the validator allows it).
-        const start = { type: 'session.start', version: PROTOCOL_VERSION, ...this.startOptions! } as SessionStartMessage;
-        if (this.options.apiKey && !this.options.socketFactory.apiKeyInHeader) start.apiKey = this.options.apiKey;
+        const start = {
+          type: 'session.start',
+          version: PROTOCOL_VERSION,
+          ...this.startOptions!,
+        } as SessionStartMessage;
+        if (this.options.apiKey && !this.options.socketFactory.apiKeyInHeader)
+          start.apiKey = this.options.apiKey;
         if (resume && this.resumeToken) {
           start.resumeToken = this.resumeToken;
           if (this.lastEventIndex !== undefined) start.lastEventIndex = this.lastEventIndex;
@@ -307,7 +339,10 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
       socket.onclose = (event) => {
         if (!settled) {
           const why = event.reason || lastError;
-          fail(CLIENT_ERROR_CODES.connectFailed, `connection to ${this.options.url} closed (${event.code}${why ? `: ${why}` : ''})`);
+          fail(
+            CLIENT_ERROR_CODES.connectFailed,
+            `connection to ${this.options.url} closed (${event.code}${why ? `: ${why}` : ''})`,
+          );
           return;
         }
         if (this.socket === socket) this.handleDrop(event.code, event.reason);
@@ -325,7 +360,11 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
           }
           if (!settled && parsed.type === 'error') {
             const e = parsed as ErrorEvent;
-            fail(e.code === ERROR_CODES.resumeFailed ? e.code : CLIENT_ERROR_CODES.startRejected, `${e.code}: ${e.message}`, e);
+            fail(
+              e.code === ERROR_CODES.resumeFailed ? e.code : CLIENT_ERROR_CODES.startRejected,
+              `${e.code}: ${e.message}`,
+              e,
+            );
             return;
           }
           if (settled) this.handleEvent(parsed);
@@ -358,9 +397,15 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
       this.lastResponseId = undefined;
       this.latency.reset();
       this.outbox.rebase();
-      for (const f of this.outbox.pending()) this.latency.recordCapture(f.mediaTimeMs, f.captureTimeMs);
-      const reason = started.resumeFailed ?? this.resumeRefusal ?? 'server did not resume the session';
-      this.emit('resume-failed', { reason, previousSessionId: previous.sessionId, session: started });
+      for (const f of this.outbox.pending())
+        this.latency.recordCapture(f.mediaTimeMs, f.captureTimeMs);
+      const reason =
+        started.resumeFailed ?? this.resumeRefusal ?? 'server did not resume the session';
+      this.emit('resume-failed', {
+        reason,
+        previousSessionId: previous.sessionId,
+        session: started,
+      });
     }
     this.resumeRefusal = undefined;
 
@@ -429,7 +474,8 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
     const socket = this.socket;
     this.socket = undefined;
     try {
-      if (socket && socket.readyState <= SOCKET_OPEN) socket.close(CLOSE_CODES.normal, reason.slice(0, 120));
+      if (socket && socket.readyState <= SOCKET_OPEN)
+        socket.close(CLOSE_CODES.normal, reason.slice(0, 120));
     } catch {
       // already closing
     }
@@ -462,7 +508,8 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
       case 'response.started':
         this.lastResponseId = event.responseId;
         if (event.stream !== undefined) this.streamToResponse.set(event.stream, event.responseId);
-        if (this.streamToResponse.size > 64) this.streamToResponse.delete(this.streamToResponse.keys().next().value!);
+        if (this.streamToResponse.size > 64)
+          this.streamToResponse.delete(this.streamToResponse.keys().next().value!);
         this.latency.responseStarted(event.responseId, event.inReplyTo);
         break;
       case 'session.ended':
@@ -479,7 +526,8 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
     if (!decoded.ok || decoded.frame.kind !== FRAME_KIND.agentAudio) return;
 
     const { stream, seq, timestampMs, payload } = decoded.frame;
-    const responseId = this.streamToResponse.get(stream) ?? this.lastResponseId ?? `stream:${stream}`;
+    const responseId =
+      this.streamToResponse.get(stream) ?? this.lastResponseId ?? `stream:${stream}`;
     this.emit('agent.audio', { responseId, stream, seq, timestampMs, payload });
   }
 
@@ -539,7 +587,11 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
 function parseEvent(text: string): ServerEvent | undefined {
   try {
     const value = JSON.parse(text) as unknown;
-    if (typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string') {
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { type?: unknown }).type === 'string'
+    ) {
       return value as ServerEvent;
     }
   } catch {

@@ -32,7 +32,11 @@ afterEach(async () => {
 describe('UndertoneClient against the server test double', () => {
   it('starts a session with the API key in the x-api-key header and streams framed audio', async () => {
     double = await ServerTestDouble.start();
-    client = new UndertoneClient({ url: double.url, apiKey: 'secret-key-1', socketFactory: nodeSocketFactory });
+    client = new UndertoneClient({
+      url: double.url,
+      apiKey: 'secret-key-1',
+      socketFactory: nodeSocketFactory,
+    });
     const started = await client.start(PCM16_START);
 
     expect(started).toMatchObject({ type: 'session.started', resumed: false, mode: 'agent' });
@@ -42,7 +46,9 @@ describe('UndertoneClient against the server test double', () => {
     for (let i = 0; i < 10; i++) client.sendAudio(new Uint8Array(640));
     await until(() => double!.session.frames.length === 10, '10 frames');
     expect(double.session.frames.map((f) => f.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(double.session.frames.map((f) => f.timestampMs)).toEqual([0, 20, 40, 60, 80, 100, 120, 140, 160, 180]);
+    expect(double.session.frames.map((f) => f.timestampMs)).toEqual([
+      0, 20, 40, 60, 80, 100, 120, 140, 160, 180,
+    ]);
     expect(double.session.frames.every((f) => f.bytes === 640)).toBe(true);
   });
 
@@ -52,14 +58,22 @@ describe('UndertoneClient against the server test double', () => {
       apiKeyInHeader: false,
       open: (url) => new WebSocket(url) as unknown as SocketLike,
     };
-    client = new UndertoneClient({ url: double.url, apiKey: 'browser-key', socketFactory: headerless });
+    client = new UndertoneClient({
+      url: double.url,
+      apiKey: 'browser-key',
+      socketFactory: headerless,
+    });
     await client.start(PCM16_START);
     expect(double.session.start.apiKey).toBe('browser-key');
   });
 
   it('emits typed events, maps agent audio to its response and reports what was played', async () => {
     double = await ServerTestDouble.start({ responseFrames: 5 });
-    client = new UndertoneClient({ url: double.url, socketFactory: nodeSocketFactory, pingIntervalMs: 0 });
+    client = new UndertoneClient({
+      url: double.url,
+      socketFactory: nodeSocketFactory,
+      pingIntervalMs: 0,
+    });
     const deltas: string[] = [];
     const seen: ServerEvent['type'][] = [];
     client.on('response.text.delta', (e) => deltas.push(e.delta));
@@ -80,10 +94,18 @@ describe('UndertoneClient against the server test double', () => {
     player.stop();
 
     expect(deltas.join('')).toBe('you said hello ');
-    expect(seen).toEqual(['session.started', 'response.started', 'response.text.delta', 'response.text.delta', 'response.text.delta', 'response.done']);
+    expect(seen).toEqual([
+      'session.started',
+      'response.started',
+      'response.text.delta',
+      'response.text.delta',
+      'response.text.delta',
+      'response.done',
+    ]);
     expect(marks).toEqual([1000, 1001, 1002, 1003, 1004]);
     await until(
-      () => double!.session.messages.some((m) => m.type === 'playback.position' && m.playedMs === 100),
+      () =>
+        double!.session.messages.some((m) => m.type === 'playback.position' && m.playedMs === 100),
       'playback.position of 100 ms',
     );
     const position = double.session.messages.find((m) => m.type === 'playback.position');
@@ -92,7 +114,11 @@ describe('UndertoneClient against the server test double', () => {
 
   it('estimates the clock offset from pongs within half the round trip', async () => {
     double = await ServerTestDouble.start({ clockOffsetMs: 5000 });
-    client = new UndertoneClient({ url: double.url, socketFactory: nodeSocketFactory, pingIntervalMs: 0 });
+    client = new UndertoneClient({
+      url: double.url,
+      socketFactory: nodeSocketFactory,
+      pingIntervalMs: 0,
+    });
     await client.start(PCM16_START);
     for (let i = 0; i < 4; i++) {
       const next = client.next('clock', 5000);
@@ -113,10 +139,16 @@ describe('UndertoneClient against the server test double', () => {
     const closed = client.next('closed');
 
     const ended = await client.end('done here');
-    expect(ended).toMatchObject({ type: 'session.ended', reason: 'done here', stats: { frames: 3 } });
+    expect(ended).toMatchObject({
+      type: 'session.ended',
+      reason: 'done here',
+      stats: { frames: 3 },
+    });
     await closed;
     expect(client.state).toBe('closed');
-    expect(() => client!.sendAudio(new Uint8Array(4))).toThrow(expect.objectContaining({ code: 'UT_CLIENT_BAD_STATE' }));
+    expect(() => client!.sendAudio(new Uint8Array(4))).toThrow(
+      expect.objectContaining({ code: 'UT_CLIENT_BAD_STATE' }),
+    );
   });
 
   it('rejects start() with a coded error when nothing listens', async () => {
@@ -126,7 +158,9 @@ describe('UndertoneClient against the server test double', () => {
     double = undefined;
     client = new UndertoneClient({ url, socketFactory: nodeSocketFactory });
 
-    await expect(client.start(PCM16_START)).rejects.toMatchObject({ code: 'UT_CLIENT_CONNECT_FAILED' });
+    await expect(client.start(PCM16_START)).rejects.toMatchObject({
+      code: 'UT_CLIENT_CONNECT_FAILED',
+    });
     expect(client.state).toBe('closed');
   });
 });

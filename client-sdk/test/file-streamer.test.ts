@@ -8,7 +8,10 @@ import { UndertoneClient } from '../src/undertone-client.js';
 import { ServerTestDouble } from './server-test-double.js';
 
 const tone = (rateHz: number, seconds: number, freqHz = 440) =>
-  Float32Array.from({ length: Math.round(rateHz * seconds) }, (_, i) => 0.5 * Math.sin((2 * Math.PI * freqHz * i) / rateHz));
+  Float32Array.from(
+    { length: Math.round(rateHz * seconds) },
+    (_, i) => 0.5 * Math.sin((2 * Math.PI * freqHz * i) / rateHz),
+  );
 
 const rms = (x: Float32Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
 
@@ -23,10 +26,16 @@ describe('file streamer', () => {
     const at16 = prepareAudio({ sampleRateHz: 16000, channels: [tone(16000, 0.1)] }, 'opus');
     expect(at16.format).toEqual({ codec: 'opus', sampleRateHz: 16000, channels: 1, frameMs: 20 });
 
-    const stereo = prepareAudio({ sampleRateHz: 44100, channels: [tone(44100, 0.5), tone(44100, 0.5, 300)] }, 'opus');
+    const stereo = prepareAudio(
+      { sampleRateHz: 44100, channels: [tone(44100, 0.5), tone(44100, 0.5, 300)] },
+      'opus',
+    );
     expect(stereo.format).toMatchObject({ sampleRateHz: 48000, channels: 2 });
     expect(stereo.channels[0]!.length).toBe(24000);
-    expect(prepareAudio({ sampleRateHz: 44100, channels: [tone(44100, 0.5)] }, 'pcm16').format.sampleRateHz).toBe(16000);
+    expect(
+      prepareAudio({ sampleRateHz: 44100, channels: [tone(44100, 0.5)] }, 'pcm16').format
+        .sampleRateHz,
+    ).toBe(16000);
   });
 
   it('resamples without losing a tone below the new Nyquist, and removes one above it', () => {
@@ -41,7 +50,8 @@ describe('file streamer', () => {
     const decoder = createFrameDecoder({ codec: 'opus', sampleRateHz: 48000 });
     const signal = tone(48000, 0.4);
     const out: Float32Array[] = [];
-    for (let i = 0; i < 20; i++) out.push(decoder.decode(encoder.encode(signal.subarray(i * 960, (i + 1) * 960))));
+    for (let i = 0; i < 20; i++)
+      out.push(decoder.decode(encoder.encode(signal.subarray(i * 960, (i + 1) * 960))));
     expect(out.every((f) => f.length === 960)).toBe(true);
     // Past the codec's start-up, the level matches the input's.
     expect(rms(out[15]!)).toBeGreaterThan(0.25);
@@ -50,7 +60,11 @@ describe('file streamer', () => {
 
   it('streams a file as consecutive frames plus tail silence, paced by speed', async () => {
     double = await ServerTestDouble.start({ prosodyEveryFrames: 0 });
-    const client = new UndertoneClient({ url: double.url, socketFactory: nodeSocketFactory, pingIntervalMs: 0 });
+    const client = new UndertoneClient({
+      url: double.url,
+      socketFactory: nodeSocketFactory,
+      pingIntervalMs: 0,
+    });
     const audio = prepareAudio({ sampleRateHz: 16000, channels: [tone(16000, 0.31)] }, 'pcm16');
     await client.start({ mode: 'transcribe', audio: audio.format });
 
@@ -58,7 +72,9 @@ describe('file streamer', () => {
     await client.end();
 
     expect(result).toEqual({ frames: 21, audioMs: 420 });
-    expect(double.session.frames.map((f) => f.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i));
+    expect(double.session.frames.map((f) => f.seq)).toEqual(
+      Array.from({ length: 21 }, (_, i) => i),
+    );
     expect(double.session.frames.every((f) => f.bytes === 640)).toBe(true);
   });
 
@@ -66,14 +82,23 @@ describe('file streamer', () => {
     const wav = (format: number, bits: number, body: Uint8Array) => {
       const out = new Uint8Array(44 + body.byteLength);
       const v = new DataView(out.buffer);
-      out.set([...'RIFF'].map((c) => c.charCodeAt(0)), 0);
-      out.set([...'WAVEfmt '].map((c) => c.charCodeAt(0)), 8);
+      out.set(
+        [...'RIFF'].map((c) => c.charCodeAt(0)),
+        0,
+      );
+      out.set(
+        [...'WAVEfmt '].map((c) => c.charCodeAt(0)),
+        8,
+      );
       v.setUint32(16, 16, true);
       v.setUint16(20, format, true);
       v.setUint16(22, 1, true);
       v.setUint32(24, 8000, true);
       v.setUint16(34, bits, true);
-      out.set([...'data'].map((c) => c.charCodeAt(0)), 36);
+      out.set(
+        [...'data'].map((c) => c.charCodeAt(0)),
+        36,
+      );
       v.setUint32(40, body.byteLength, true);
       out.set(body, 44);
       return out;
@@ -82,7 +107,11 @@ describe('file streamer', () => {
     expect([...parseWavBytes(wav(1, 16, pcm)).channels[0]!]).toEqual([0.5, -1]);
     const float = new Uint8Array(new Float32Array([0.25]).buffer);
     expect(parseWavBytes(wav(3, 32, float))).toMatchObject({ sampleRateHz: 8000 });
-    expect(() => parseWavBytes(wav(7, 8, new Uint8Array(4)))).toThrow(expect.objectContaining({ code: 'UT_CLIENT_BAD_WAV' }));
-    expect(() => parseWavBytes(new Uint8Array(10))).toThrow(expect.objectContaining({ code: 'UT_CLIENT_BAD_WAV' }));
+    expect(() => parseWavBytes(wav(7, 8, new Uint8Array(4)))).toThrow(
+      expect.objectContaining({ code: 'UT_CLIENT_BAD_WAV' }),
+    );
+    expect(() => parseWavBytes(new Uint8Array(10))).toThrow(
+      expect.objectContaining({ code: 'UT_CLIENT_BAD_WAV' }),
+    );
   });
 });

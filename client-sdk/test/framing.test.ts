@@ -1,23 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_HEADER_BYTES, FRAME_KIND, decodeFrame, encodeFrame } from '../../src/protocol/index.js';
+import {
+  FRAME_HEADER_BYTES,
+  FRAME_KIND,
+  decodeFrame,
+  encodeFrame,
+} from '../../src/protocol/index.js';
 import { AudioOutbox } from '../src/audio-outbox.js';
 
 describe('binary frame header', () => {
   it('round-trips kind, stream, seq, timestamp and payload', () => {
     const payload = new Uint8Array([1, 2, 3, 250]);
-    const bytes = encodeFrame({ kind: FRAME_KIND.agentAudio, stream: 7, seq: 0xfffffffe, timestampMs: 123_456 }, payload);
+    const bytes = encodeFrame(
+      { kind: FRAME_KIND.agentAudio, stream: 7, seq: 0xfffffffe, timestampMs: 123_456 },
+      payload,
+    );
     expect(bytes.byteLength).toBe(FRAME_HEADER_BYTES + 4);
 
     const decoded = decodeFrame(bytes);
     expect(decoded.ok).toBe(true);
     if (!decoded.ok) return;
-    expect(decoded.frame).toMatchObject({ kind: FRAME_KIND.agentAudio, stream: 7, seq: 0xfffffffe, timestampMs: 123_456 });
+    expect(decoded.frame).toMatchObject({
+      kind: FRAME_KIND.agentAudio,
+      stream: 7,
+      seq: 0xfffffffe,
+      timestampMs: 123_456,
+    });
     expect([...decoded.frame.payload]).toEqual([1, 2, 3, 250]);
   });
 
   it('rejects short frames and unknown versions or kinds', () => {
     expect(decodeFrame(new Uint8Array(11))).toEqual({ ok: false, reason: 'too-short' });
-    const bad = encodeFrame({ kind: FRAME_KIND.callerAudio, stream: 0, seq: 0, timestampMs: 0 }, new Uint8Array(0));
+    const bad = encodeFrame(
+      { kind: FRAME_KIND.callerAudio, stream: 0, seq: 0, timestampMs: 0 },
+      new Uint8Array(0),
+    );
     bad[0] = 2;
     expect(decodeFrame(bad)).toEqual({ ok: false, reason: 'bad-version' });
     bad[0] = 1;
@@ -32,7 +48,11 @@ describe('AudioOutbox', () => {
     const send = (bytes: Uint8Array) => {
       const d = decodeFrame(bytes);
       if (!d.ok || d.frame.kind !== FRAME_KIND.callerAudio) throw new Error('bad frame');
-      sent.push({ seq: d.frame.seq, timestampMs: d.frame.timestampMs, payload: [...d.frame.payload] });
+      sent.push({
+        seq: d.frame.seq,
+        timestampMs: d.frame.timestampMs,
+        payload: [...d.frame.payload],
+      });
       return true;
     };
     return { sent, send };

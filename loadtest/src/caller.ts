@@ -7,7 +7,12 @@
  * The audio never stops: between utterances the caller sends silence, like a phone line.
  */
 import WebSocket from 'ws';
-import { CLOSE_CODES, PROTOCOL_VERSION, type ServerEvent, type SessionMode } from '../../src/protocol/messages.js';
+import {
+  CLOSE_CODES,
+  PROTOCOL_VERSION,
+  type ServerEvent,
+  type SessionMode,
+} from '../../src/protocol/messages.js';
 import { decodeFrame, encodeFrame, FRAME_KIND } from '../../src/protocol/frame-header.js';
 import type { CodecSetup, SpeechSet, Utterance } from './recordings.js';
 import type { RunMetrics } from './run-metrics.js';
@@ -171,7 +176,12 @@ class Caller {
         type: 'session.start',
         version: PROTOCOL_VERSION,
         mode,
-        audio: { codec: setup.codec, sampleRateHz: setup.sampleRateHz, channels: 1, frameMs: setup.frameMs },
+        audio: {
+          codec: setup.codec,
+          sampleRateHz: setup.sampleRateHz,
+          channels: 1,
+          frameMs: setup.frameMs,
+        },
         prosodyIntervalMs: this.o.prosodyIntervalMs ?? 0,
         metadata: { client: 'undertone-loadtest' },
       }),
@@ -205,14 +215,23 @@ class Caller {
       const tick = (): void => {
         const now = performance.now();
         for (let due = begin + seq * frameMs; due <= now; due = begin + seq * frameMs) {
-          if (this.ended || due >= this.o.stopAtMs || this.turnsFinished >= (this.o.maxTurns ?? Infinity)) {
+          if (
+            this.ended ||
+            due >= this.o.stopAtMs ||
+            this.turnsFinished >= (this.o.maxTurns ?? Infinity)
+          ) {
             return this.onEnded!();
           }
           const late = now - due;
           metrics.add('frameLatenessMs', late);
           if (late > lateMs) metrics.count('framesLate');
           const payload = this.nextPayload(now);
-          this.ws.send(encodeFrame({ kind: FRAME_KIND.callerAudio, stream: 0, seq, timestampMs: seq * frameMs }, payload));
+          this.ws.send(
+            encodeFrame(
+              { kind: FRAME_KIND.callerAudio, stream: 0, seq, timestampMs: seq * frameMs },
+              payload,
+            ),
+          );
           metrics.count('framesSent');
           seq++;
         }
@@ -283,7 +302,11 @@ class Caller {
   private checkWaiting(now: number): void {
     const turn = this.turn!;
     if (this.interruptAt !== undefined && now >= this.interruptAt && turn.responseId) {
-      const interrupt: Interrupt = { startAt: now, responseId: turn.responseId, stream: turn.stream };
+      const interrupt: Interrupt = {
+        startAt: now,
+        responseId: turn.responseId,
+        stream: turn.stream,
+      };
       this.interrupts.push(interrupt);
       this.o.metrics.count('interrupts');
       this.beginSpeaking(now, interrupt);
@@ -366,10 +389,16 @@ class Caller {
     }
   }
 
-  private onResponseDone(event: Extract<ServerEvent, { type: 'response.done' }>, now: number): void {
+  private onResponseDone(
+    event: Extract<ServerEvent, { type: 'response.done' }>,
+    now: number,
+  ): void {
     const { metrics } = this.o;
     const t = event.timings;
-    const put = (metric: Parameters<RunMetrics['add']>[0], value: number | null | undefined): void => {
+    const put = (
+      metric: Parameters<RunMetrics['add']>[0],
+      value: number | null | undefined,
+    ): void => {
       if (typeof value === 'number') metrics.add(metric, value);
     };
     put('serverSpeechEndToFinalMs', t?.speechEndToFinalMs);
@@ -381,13 +410,21 @@ class Caller {
     put('serverQueueWaitMs', t?.queueWaitMs);
     if (typeof t?.ttsFirstAudioToFirstFrameMs === 'number') {
       metrics.add('serverTtsAudioToSentMs', t.ttsFirstAudioToFirstFrameMs);
-    } else if (t && t.voiceToVoiceMs !== null && t.speechEndToFinalMs !== null && t.finalToLlmFirstTokenMs !== null && t.llmFirstTokenToTtsFirstAudioMs !== null) {
-      const stages = t.speechEndToFinalMs + t.finalToLlmFirstTokenMs + t.llmFirstTokenToTtsFirstAudioMs;
+    } else if (
+      t &&
+      t.voiceToVoiceMs !== null &&
+      t.speechEndToFinalMs !== null &&
+      t.finalToLlmFirstTokenMs !== null &&
+      t.llmFirstTokenToTtsFirstAudioMs !== null
+    ) {
+      const stages =
+        t.speechEndToFinalMs + t.finalToLlmFirstTokenMs + t.llmFirstTokenToTtsFirstAudioMs;
       metrics.add('serverTtsAudioToSentMs', t.voiceToVoiceMs - stages);
     }
 
     for (const interrupt of this.interrupts) {
-      if (interrupt.responseId !== event.responseId || interrupt.cancelledAt !== undefined) continue;
+      if (interrupt.responseId !== event.responseId || interrupt.cancelledAt !== undefined)
+        continue;
       if (interrupt.missed) continue;
       interrupt.missed = true;
       metrics.count('interruptsMissed');

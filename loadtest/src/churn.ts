@@ -88,7 +88,9 @@ export async function runChurn(options: ChurnOptions): Promise<ChurnReport> {
     failures: failures.toJSON(),
     rssMb: { before, warm: warmRss, after },
     growthKbPerCycle:
-      warmRss !== null && after !== null && cycles > warmAt ? ((after - warmRss) * 1024) / (cycles - warmAt) : null,
+      warmRss !== null && after !== null && cycles > warmAt
+        ? ((after - warmRss) * 1024) / (cycles - warmAt)
+        : null,
     rssByCycle,
     sessionsActiveAfter: await sessionsActive(options.target.httpUrl),
     wallS: (performance.now() - t0) / 1000,
@@ -104,14 +106,22 @@ async function oneCycle(options: ChurnOptions): Promise<void> {
     await events.waitFor('session.started', 10_000);
     const frames = options.framesPerCycle ?? 5;
     for (let seq = 0; seq < frames; seq++) {
-      const payload = options.speech.utterances[0]!.frames[seq % options.speech.utterances[0]!.frames.length]!;
-      ws.send(encodeFrame({ kind: FRAME_KIND.callerAudio, stream: 0, seq, timestampMs: seq * 20 }, payload));
+      const payload =
+        options.speech.utterances[0]!.frames[seq % options.speech.utterances[0]!.frames.length]!;
+      ws.send(
+        encodeFrame(
+          { kind: FRAME_KIND.callerAudio, stream: 0, seq, timestampMs: seq * 20 },
+          payload,
+        ),
+      );
     }
     ws.send(JSON.stringify({ type: 'session.end', reason: 'churn' }));
     await events.waitFor('session.ended', 10_000);
   } finally {
     ws.close();
-    await new Promise<void>((resolve) => (ws.readyState === WebSocket.CLOSED ? resolve() : ws.once('close', () => resolve())));
+    await new Promise<void>((resolve) =>
+      ws.readyState === WebSocket.CLOSED ? resolve() : ws.once('close', () => resolve()),
+    );
   }
 }
 
@@ -134,19 +144,30 @@ export function openSocket(url: string, timeoutMs = 10_000): Promise<WebSocket> 
   });
 }
 
-export function sendStart(ws: WebSocket, setup: CodecSetup, mode: 'agent' | 'transcribe' = 'agent'): void {
+export function sendStart(
+  ws: WebSocket,
+  setup: CodecSetup,
+  mode: 'agent' | 'transcribe' = 'agent',
+): void {
   ws.send(
     JSON.stringify({
       type: 'session.start',
       version: PROTOCOL_VERSION,
       mode,
-      audio: { codec: setup.codec, sampleRateHz: setup.sampleRateHz, channels: 1, frameMs: setup.frameMs },
+      audio: {
+        codec: setup.codec,
+        sampleRateHz: setup.sampleRateHz,
+        channels: 1,
+        frameMs: setup.frameMs,
+      },
     }),
   );
 }
 
 /** Waits for server events by type; rejects on timeout, an `error` event before it, or close. */
-export function collectEvents(ws: WebSocket): { waitFor(type: string, timeoutMs: number): Promise<Record<string, unknown>> } {
+export function collectEvents(ws: WebSocket): {
+  waitFor(type: string, timeoutMs: number): Promise<Record<string, unknown>>;
+} {
   const seen: Array<Record<string, unknown>> = [];
   let wake: (() => void) | undefined;
   let closed = false;

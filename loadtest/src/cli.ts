@@ -13,7 +13,12 @@ import { runDisconnectStorm } from './disconnect-storm.js';
 import { codecSetup, defaultRecordingsDir, loadSpeech, type CodecSetup } from './recordings.js';
 import { findKnee, formatLevel, renderHtml, unobservedHistograms } from './report.js';
 import { runLoadLevel, type LoadLevelReport } from './run-load.js';
-import { projectRoot, spawnServer, type SampleSource, type SpawnedServer } from './server-process.js';
+import {
+  projectRoot,
+  spawnServer,
+  type SampleSource,
+  type SpawnedServer,
+} from './server-process.js';
 import { resolveTarget, TargetError, type Target } from './target.js';
 
 export const LOADTEST_USAGE = `Usage: npm run loadtest -- [options]
@@ -70,7 +75,11 @@ export async function loadtestMain(argv: string[]): Promise<number> {
   let server: SpawnedServer | undefined;
   try {
     if (o.spawn) {
-      const maxSessions = Math.max(500, (o.sweep ? Math.max(...o.sweep) : o.callers) + 50, (o.dropStorm ?? 0) + 50);
+      const maxSessions = Math.max(
+        500,
+        (o.sweep ? Math.max(...o.sweep) : o.callers) + 50,
+        (o.dropStorm ?? 0) + 50,
+      );
       const sets = [`server.maxSessions=${maxSessions}`, ...o.serverSets];
       process.stdout.write('starting undertone serve --models fixtures --port 0 ...\n');
       server = await spawnServer({ args: sets.flatMap((s) => ['--set', s]) });
@@ -85,13 +94,24 @@ export async function loadtestMain(argv: string[]): Promise<number> {
   }
 
   try {
-    const speech = loadSpeech({ dir: o.recordings ?? defaultRecordingsDir(projectRoot()), setup: o.setup });
-    process.stdout.write(`${speech.utterances.length} utterances loaded (${o.setup.codec} ${o.setup.sampleRateHz} Hz)\n`);
+    const speech = loadSpeech({
+      dir: o.recordings ?? defaultRecordingsDir(projectRoot()),
+      setup: o.setup,
+    });
+    process.stdout.write(
+      `${speech.utterances.length} utterances loaded (${o.setup.codec} ${o.setup.sampleRateHz} Hz)\n`,
+    );
     const sampleFrom: SampleSource = server ? { pid: server.pid } : { httpUrl: target.httpUrl };
     mkdirSync(o.out, { recursive: true });
 
     if (o.churn !== undefined) {
-      const report = await runChurn({ target, cycles: o.churn, setup: o.setup, speech, sampleFrom });
+      const report = await runChurn({
+        target,
+        cycles: o.churn,
+        setup: o.setup,
+        speech,
+        sampleFrom,
+      });
       writeJson(o.out, { kind: 'churn', ...report });
       process.stdout.write(
         `churn: ${report.completed}/${report.cycles} cycles in ${report.wallS.toFixed(1)} s; RSS before ` +
@@ -102,7 +122,13 @@ export async function loadtestMain(argv: string[]): Promise<number> {
       return 0;
     }
     if (o.dropStorm !== undefined) {
-      const report = await runDisconnectStorm({ target, callers: o.dropStorm, setup: o.setup, speech, sampleFrom });
+      const report = await runDisconnectStorm({
+        target,
+        callers: o.dropStorm,
+        setup: o.setup,
+        speech,
+        sampleFrom,
+      });
       writeJson(o.out, { kind: 'disconnect-storm', ...report });
       process.stdout.write(
         `disconnect storm: ${report.connected}/${report.callers} connected; RSS baseline ${fmtMb(report.rssMb.baseline)}, ` +
@@ -132,17 +158,29 @@ export async function loadtestMain(argv: string[]): Promise<number> {
         onProgress: ({ elapsedS, active, metrics }) => {
           if (Math.round(elapsedS) % 5 !== 0) return;
           const c = metrics.counters;
-          process.stdout.write(`  ${elapsedS.toFixed(0)} s: ${active} active, ${c.turns} turns, ${c.framesSent} frames\n`);
+          process.stdout.write(
+            `  ${elapsedS.toFixed(0)} s: ${active} active, ${c.turns} turns, ${c.framesSent} frames\n`,
+          );
         },
       });
       levels.push(level);
       process.stdout.write(`${formatLevel(level)}\n`);
       const missing = unobservedHistograms(level);
-      if (missing.length > 0) process.stdout.write(`server histograms never observed: ${missing.join(', ')}\n`);
+      if (missing.length > 0)
+        process.stdout.write(`server histograms never observed: ${missing.join(', ')}\n`);
     }
     const knee = levels.length > 1 ? findKnee(levels) : null;
-    if (knee) process.stdout.write(`\nknee (${knee.metric}): ${knee.kneeCallers ?? 'none'}; last good ${knee.lastGoodCallers ?? 'none'}; ${knee.reason}\n`);
-    writeJson(o.out, { kind: 'load', target: target.wsUrl, spawned: server !== undefined, knee, levels });
+    if (knee)
+      process.stdout.write(
+        `\nknee (${knee.metric}): ${knee.kneeCallers ?? 'none'}; last good ${knee.lastGoodCallers ?? 'none'}; ${knee.reason}\n`,
+      );
+    writeJson(o.out, {
+      kind: 'load',
+      target: target.wsUrl,
+      spawned: server !== undefined,
+      knee,
+      levels,
+    });
     writeFileSync(join(o.out, 'report.html'), renderHtml(levels, knee));
     process.stdout.write(`reports: ${join(o.out, 'report.json')}, ${join(o.out, 'report.html')}\n`);
     return 0;
@@ -196,19 +234,29 @@ export function parseCli(argv: string[]): CliOptions | number {
     return 0;
   }
 
-  const int = (name: string, text: string | undefined, min: number, max: number): number | undefined => {
+  const int = (
+    name: string,
+    text: string | undefined,
+    min: number,
+    max: number,
+  ): number | undefined => {
     if (text === undefined) return undefined;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} ${text}: expected an integer ${min}..${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`--${name} ${text}: expected an integer ${min}..${max}`);
     return n;
   };
   try {
-    if (values.mode !== 'agent' && values.mode !== 'transcribe') throw new Error(`--mode ${values.mode}: expected agent or transcribe`);
-    if (!['opus', 'pcm16', 'mulaw'].includes(values.codec)) throw new Error(`--codec ${values.codec}: expected opus, pcm16 or mulaw`);
+    if (values.mode !== 'agent' && values.mode !== 'transcribe')
+      throw new Error(`--mode ${values.mode}: expected agent or transcribe`);
+    if (!['opus', 'pcm16', 'mulaw'].includes(values.codec))
+      throw new Error(`--codec ${values.codec}: expected opus, pcm16 or mulaw`);
     const interruptProb = Number(values['interrupt-prob']);
-    if (!(interruptProb >= 0 && interruptProb <= 1)) throw new Error('--interrupt-prob: expected a number 0..1');
+    if (!(interruptProb >= 0 && interruptProb <= 1))
+      throw new Error('--interrupt-prob: expected a number 0..1');
     const ramp = values.ramp === undefined ? undefined : Number(values.ramp);
-    if (ramp !== undefined && !(ramp >= 0 && ramp <= 3600)) throw new Error('--ramp: expected seconds 0..3600');
+    if (ramp !== undefined && !(ramp >= 0 && ramp <= 3600))
+      throw new Error('--ramp: expected seconds 0..3600');
     const sweep = values.sweep?.split(',').map((s, i) => int(`sweep[${i}]`, s.trim(), 1, 5000)!);
     if (values.url !== undefined && !values['spawn-server']) resolveTarget(values.url);
     return {

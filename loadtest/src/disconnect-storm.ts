@@ -41,7 +41,9 @@ export interface DisconnectStormReport {
   failures: Record<string, number>;
 }
 
-export async function runDisconnectStorm(options: DisconnectStormOptions): Promise<DisconnectStormReport> {
+export async function runDisconnectStorm(
+  options: DisconnectStormOptions,
+): Promise<DisconnectStormReport> {
   const sampler = new ProcessSampler(options.sampleFrom ?? { httpUrl: options.target.httpUrl });
   const failures = new Tally();
   const baseline = (await sampler.sample()).rssMb;
@@ -123,7 +125,12 @@ async function startStreaming(options: DisconnectStormOptions): Promise<Streamin
     const now = performance.now();
     while (begin + seq * 20 <= now) {
       const payload = frames[seq % frames.length]!;
-      ws.send(encodeFrame({ kind: FRAME_KIND.callerAudio, stream: 0, seq, timestampMs: seq * 20 }, payload));
+      ws.send(
+        encodeFrame(
+          { kind: FRAME_KIND.callerAudio, stream: 0, seq, timestampMs: seq * 20 },
+          payload,
+        ),
+      );
       seq++;
     }
     timer = setTimeout(tick, begin + seq * 20 - performance.now());

@@ -101,7 +101,8 @@ export function readMono(path: string): { samples: Float32Array; sampleRateHz: n
 export function parseWavMono(bytes: Uint8Array): { samples: Float32Array; sampleRateHz: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (at: number): string => String.fromCharCode(...bytes.subarray(at, at + 4));
-  if (bytes.byteLength < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new Error('not a WAV file');
+  if (bytes.byteLength < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE')
+    throw new Error('not a WAV file');
 
   let format = 0;
   let channels = 0;
@@ -126,7 +127,14 @@ export function parseWavMono(bytes: Uint8Array): { samples: Float32Array; sample
   throw new Error('WAV file has no data chunk');
 }
 
-function mixDown(view: DataView, from: number, to: number, format: number, bits: number, channels: number): Float32Array {
+function mixDown(
+  view: DataView,
+  from: number,
+  to: number,
+  format: number,
+  bits: number,
+  channels: number,
+): Float32Array {
   const width = bits / 8;
   if (!((format === 1 && bits === 16) || (format === 3 && bits === 32)) || channels < 1) {
     throw new Error(`unsupported WAV encoding (format ${format}, ${bits} bits)`);
@@ -178,7 +186,11 @@ function boxSmooth(input: Float32Array, width: number): Float32Array {
  * Cuts at pauses of `splitPauseMs` or more, judged per 20 ms frame by energy relative to the
  * recording's loud frames, and trims leading and trailing silence of each clip.
  */
-export function splitAtPauses(pcm: Float32Array, sampleRateHz: number, options: Omit<LoadSpeechOptions, 'dir' | 'setup'> = {}): Float32Array[] {
+export function splitAtPauses(
+  pcm: Float32Array,
+  sampleRateHz: number,
+  options: Omit<LoadSpeechOptions, 'dir' | 'setup'> = {},
+): Float32Array[] {
   const splitPauseMs = options.splitPauseMs ?? 500;
   const maxMs = options.maxUtteranceMs ?? 8000;
   const minMs = options.minUtteranceMs ?? 400;

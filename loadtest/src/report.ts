@@ -35,7 +35,8 @@ export function findKnee(levels: LoadLevelReport[]): Knee | null {
     const m = level.metrics;
     const p90 = m.latency[metric].p90;
     const turns = m.counters.turns;
-    const answered = level.mode === 'agent' && !level.silenceOnly ? m.counters.turnsAnswered : turns;
+    const answered =
+      level.mode === 'agent' && !level.silenceOnly ? m.counters.turnsAnswered : turns;
     let reason: string | undefined;
     if (base !== null && p90 !== null && p90 > 2 * base && p90 - base > 50) {
       reason = `${metric} p90 ${fmt(p90)} ms > 2 x ${fmt(base)} ms`;
@@ -49,7 +50,12 @@ export function findKnee(levels: LoadLevelReport[]): Knee | null {
     if (reason) return { metric, kneeCallers: level.callers, lastGoodCallers: lastGood, reason };
     lastGood = level.callers;
   }
-  return { metric, kneeCallers: null, lastGoodCallers: lastGood, reason: 'no knee within the levels run' };
+  return {
+    metric,
+    kneeCallers: null,
+    lastGoodCallers: lastGood,
+    reason: 'no knee within the levels run',
+  };
 }
 
 /** Why a level's numbers should be read with care. */
@@ -62,7 +68,9 @@ export function levelWarnings(level: LoadLevelReport): string[] {
     );
   }
   if (level.release.sessionsActive !== 0) {
-    warnings.push(`${level.release.sessionsActive ?? 'unknown'} sessions still open on the server after the level`);
+    warnings.push(
+      `${level.release.sessionsActive ?? 'unknown'} sessions still open on the server after the level`,
+    );
   }
   return warnings;
 }
@@ -78,7 +86,9 @@ export function formatLevel(level: LoadLevelReport): string {
     `== ${level.callers} callers, ${level.mode}${level.silenceOnly ? ' (silence)' : ''}, ${level.codec}, ` +
       `${level.durationS} s (ramp ${level.rampS.toFixed(1)} s), wall ${level.wallS.toFixed(1)} s`,
   );
-  lines.push(`${'metric'.padEnd(40)}${'count'.padStart(7)}${'p50'.padStart(9)}${'p90'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}`);
+  lines.push(
+    `${'metric'.padEnd(40)}${'count'.padStart(7)}${'p50'.padStart(9)}${'p90'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}`,
+  );
   for (const [key, label] of Object.entries(TURN_METRICS) as Array<[TurnMetric, string]>) {
     const s: Summary = m.latency[key];
     if (s.count === 0) continue;
@@ -110,11 +120,15 @@ export function formatLevel(level: LoadLevelReport): string {
   );
   for (const warning of levelWarnings(level)) lines.push(`WARNING: ${warning}`);
   const lag = level.serverEventLoopLagMs;
-  if (lag) lines.push(`server event-loop lag p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms`);
+  if (lag)
+    lines.push(`server event-loop lag p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms`);
   const errors = Object.entries(m.errors);
-  lines.push(`errors: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k} x${n}`).join(', ')}`);
+  lines.push(
+    `errors: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k} x${n}`).join(', ')}`,
+  );
   const cancelled = Object.entries(m.cancelled);
-  if (cancelled.length > 0) lines.push(`cancelled: ${cancelled.map(([k, n]) => `${k} x${n}`).join(', ')}`);
+  if (cancelled.length > 0)
+    lines.push(`cancelled: ${cancelled.map(([k, n]) => `${k} x${n}`).join(', ')}`);
   return lines.join('\n');
 }
 
@@ -125,11 +139,20 @@ export function unobservedHistograms(level: LoadLevelReport): string[] {
     .map(([name]) => name);
 }
 
-const CHART_METRICS: TurnMetric[] = ['firstAudioMs', 'finalMs', 'firstPartialMs', 'serverOverheadMs'];
+const CHART_METRICS: TurnMetric[] = [
+  'firstAudioMs',
+  'finalMs',
+  'firstPartialMs',
+  'serverOverheadMs',
+];
 const COLORS = { p50: '#2b8a3e', p90: '#e67700', p99: '#c92a2a' } as const;
 
 /** A self-contained HTML page: one chart per latency metric, p50/p90/p99 against callers. */
-export function renderHtml(levels: LoadLevelReport[], knee: Knee | null, title = 'Undertone load test'): string {
+export function renderHtml(
+  levels: LoadLevelReport[],
+  knee: Knee | null,
+  title = 'Undertone load test',
+): string {
   const charts = CHART_METRICS.filter((k) => levels.some((l) => l.metrics.latency[k].count > 0))
     .map((k) => chartSvg(levels, k, knee))
     .join('\n');
@@ -173,31 +196,52 @@ function chartSvg(levels: LoadLevelReport[], metric: TurnMetric, knee: Knee | nu
   const yMax = niceMax(Math.max(1, ...values));
   const xMin = Math.min(...xs);
   const xMax = Math.max(...xs);
-  const x = (v: number): number => pad.l + (xMax === xMin ? (w - pad.l - pad.r) / 2 : ((v - xMin) / (xMax - xMin)) * (w - pad.l - pad.r));
+  const x = (v: number): number =>
+    pad.l +
+    (xMax === xMin ? (w - pad.l - pad.r) / 2 : ((v - xMin) / (xMax - xMin)) * (w - pad.l - pad.r));
   const y = (v: number): number => h - pad.b - (v / yMax) * (h - pad.t - pad.b);
 
   const parts: string[] = [];
   for (let i = 0; i <= 4; i++) {
     const v = (yMax * i) / 4;
     parts.push(`<line x1="${pad.l}" x2="${w - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
-    parts.push(`<text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${Math.round(v)}</text>`);
+    parts.push(
+      `<text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${Math.round(v)}</text>`,
+    );
   }
-  for (const c of xs) parts.push(`<text x="${x(c)}" y="${h - pad.b + 16}" text-anchor="middle" font-size="11">${c}</text>`);
-  parts.push(`<text x="${(w + pad.l) / 2}" y="${h - 6}" text-anchor="middle" font-size="12">concurrent callers</text>`);
+  for (const c of xs)
+    parts.push(
+      `<text x="${x(c)}" y="${h - pad.b + 16}" text-anchor="middle" font-size="11">${c}</text>`,
+    );
+  parts.push(
+    `<text x="${(w + pad.l) / 2}" y="${h - 6}" text-anchor="middle" font-size="12">concurrent callers</text>`,
+  );
   if (knee?.kneeCallers !== null && knee?.kneeCallers !== undefined && knee.metric === metric) {
-    parts.push(`<line x1="${x(knee.kneeCallers)}" x2="${x(knee.kneeCallers)}" y1="${pad.t}" y2="${h - pad.b}" stroke="#888" stroke-dasharray="4 3"/>`);
-    parts.push(`<text x="${x(knee.kneeCallers) + 4}" y="${pad.t + 12}" font-size="11" fill="#555">knee</text>`);
+    parts.push(
+      `<line x1="${x(knee.kneeCallers)}" x2="${x(knee.kneeCallers)}" y1="${pad.t}" y2="${h - pad.b}" stroke="#888" stroke-dasharray="4 3"/>`,
+    );
+    parts.push(
+      `<text x="${x(knee.kneeCallers) + 4}" y="${pad.t + 12}" font-size="11" fill="#555">knee</text>`,
+    );
   }
   for (const q of ['p50', 'p90', 'p99'] as const) {
     const points = levels
       .map((l) => [l.callers, l.metrics.latency[metric][q]] as const)
       .filter((p): p is readonly [number, number] => p[1] !== null);
     if (points.length === 0) continue;
-    parts.push(`<polyline fill="none" stroke="${COLORS[q]}" stroke-width="2" points="${points.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(' ')}"/>`);
-    for (const [a, b] of points) parts.push(`<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="3" fill="${COLORS[q]}"/>`);
+    parts.push(
+      `<polyline fill="none" stroke="${COLORS[q]}" stroke-width="2" points="${points.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(' ')}"/>`,
+    );
+    for (const [a, b] of points)
+      parts.push(
+        `<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="3" fill="${COLORS[q]}"/>`,
+      );
   }
   const legend = (['p50', 'p90', 'p99'] as const)
-    .map((q, i) => `<text x="${w - pad.r - 120 + i * 42}" y="16" font-size="11" fill="${COLORS[q]}">${q}</text>`)
+    .map(
+      (q, i) =>
+        `<text x="${w - pad.r - 120 + i * 42}" y="16" font-size="11" fill="${COLORS[q]}">${q}</text>`,
+    )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="${escapeHtml(TURN_METRICS[metric])}">
 <text x="${pad.l}" y="16" font-size="13" font-weight="600">${escapeHtml(TURN_METRICS[metric])} (ms)</text>${legend}

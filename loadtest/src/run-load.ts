@@ -7,7 +7,14 @@ import type { SessionMode } from '../../src/protocol/messages.js';
 import { runCaller } from './caller.js';
 import type { CodecSetup, SpeechSet } from './recordings.js';
 import { RunMetrics, type RunMetricsSnapshot } from './run-metrics.js';
-import { parsePrometheus, ProcessSampler, sessionsActive, sleep, type ProcessSample, type SampleSource } from './server-process.js';
+import {
+  parsePrometheus,
+  ProcessSampler,
+  sessionsActive,
+  sleep,
+  type ProcessSample,
+  type SampleSource,
+} from './server-process.js';
 import type { Target } from './target.js';
 
 export interface LoadLevelOptions {
@@ -63,7 +70,9 @@ export async function runLoadLevel(options: LoadLevelOptions): Promise<LoadLevel
   const { callers, durationS } = options;
   const rampS = options.rampS ?? Math.min(10, durationS / 3);
   const metrics = new RunMetrics();
-  const sampler = new ProcessSampler(options.sampleFrom ?? { httpUrl: options.target.httpUrl }).start();
+  const sampler = new ProcessSampler(
+    options.sampleFrom ?? { httpUrl: options.target.httpUrl },
+  ).start();
   const random = mulberry32(options.seed ?? 1);
 
   const t0 = performance.now();
@@ -101,7 +110,9 @@ export async function runLoadLevel(options: LoadLevelOptions): Promise<LoadLevel
   await Promise.all(runs);
   clearInterval(progress);
   const cpu = process.cpuUsage(cpu0);
-  const loadGeneratorCpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100);
+  const loadGeneratorCpuPercent = Math.round(
+    ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100,
+  );
   await sampler.sample();
   const samples = sampler.stop();
   // Before the release wait: its `/metrics` polls reset prom-client's event-loop lag window.
@@ -125,7 +136,10 @@ export async function runLoadLevel(options: LoadLevelOptions): Promise<LoadLevel
 }
 
 /** Waits (60 s at most) for the server to close every session, then reads its RSS. */
-async function awaitRelease(httpUrl: string, sampler: ProcessSampler): Promise<LoadLevelReport['release']> {
+async function awaitRelease(
+  httpUrl: string,
+  sampler: ProcessSampler,
+): Promise<LoadLevelReport['release']> {
   const t0 = performance.now();
   let active = await sessionsActive(httpUrl);
   while (active !== null && active > 0 && performance.now() - t0 < 60_000) {
@@ -145,12 +159,18 @@ export function summarizeSamples(samples: ProcessSample[]): LoadLevelReport['ser
       mean: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : null,
       max: cpu.length ? Math.max(...cpu) : null,
     },
-    rssMb: { start: rss[0] ?? null, max: rss.length ? Math.max(...rss) : null, end: rss.at(-1) ?? null },
+    rssMb: {
+      start: rss[0] ?? null,
+      max: rss.length ? Math.max(...rss) : null,
+      end: rss.at(-1) ?? null,
+    },
   };
 }
 
 /** Histogram counts and event-loop lag from `/metrics`; empty when it does not answer. */
-async function scrapeServer(httpUrl: string): Promise<Pick<LoadLevelReport, 'serverHistograms' | 'serverEventLoopLagMs'>> {
+async function scrapeServer(
+  httpUrl: string,
+): Promise<Pick<LoadLevelReport, 'serverHistograms' | 'serverEventLoopLagMs'>> {
   let text: string;
   try {
     text = await (await fetch(`${httpUrl}/metrics`)).text();
@@ -158,7 +178,8 @@ async function scrapeServer(httpUrl: string): Promise<Pick<LoadLevelReport, 'ser
     return { serverHistograms: {}, serverEventLoopLagMs: null };
   }
   const values = parsePrometheus(text);
-  const lag = (q: string): number => Math.round((values.get(`nodejs_eventloop_lag_${q}_seconds`) ?? NaN) * 1e4) / 10;
+  const lag = (q: string): number =>
+    Math.round((values.get(`nodejs_eventloop_lag_${q}_seconds`) ?? NaN) * 1e4) / 10;
   const serverEventLoopLagMs = values.has('nodejs_eventloop_lag_p99_seconds')
     ? { p50: lag('p50'), p99: lag('p99'), max: lag('max') }
     : null;
@@ -166,7 +187,8 @@ async function scrapeServer(httpUrl: string): Promise<Pick<LoadLevelReport, 'ser
 }
 
 /** `undertone_*` histogram `_count` values of a `/metrics` text, labels folded together. */
-export function histogramCounts(text: string): Record<string, number> {  const histograms = new Set<string>();
+export function histogramCounts(text: string): Record<string, number> {
+  const histograms = new Set<string>();
   for (const m of text.matchAll(/^# TYPE (undertone_\S+) histogram$/gm)) histograms.add(m[1]!);
   const counts: Record<string, number> = Object.fromEntries([...histograms].map((h) => [h, 0]));
   for (const m of text.matchAll(/^(undertone_\S+?)_count(?:\{[^}]*\})? (\S+)$/gm)) {

@@ -14,7 +14,10 @@ export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'undertone') {
+    if (
+      existsSync(pkg) &&
+      (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'undertone'
+    ) {
       return dir;
     }
     dir = dirname(dir);
@@ -43,9 +46,21 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
   if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) {
     throw new Error('dist/src/cli/main.js is missing: run `npm run build` first');
   }
-  const args = [bin, 'serve', '--models', 'fixtures', '--port', '0', '--log-level', 'warn', ...(options.args ?? [])];
+  const args = [
+    bin,
+    'serve',
+    '--models',
+    'fixtures',
+    '--port',
+    '0',
+    '--log-level',
+    'warn',
+    ...(options.args ?? []),
+  ];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
@@ -63,10 +78,18 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
   }
 }
 
-function listeningUrl(child: ChildProcess, exited: Promise<number | null>, deadline: number, stderr: () => string): Promise<string> {
+function listeningUrl(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  deadline: number,
+  stderr: () => string,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not listen in time: ${stderr()}`)), deadline - Date.now());
+    const timer = setTimeout(
+      () => reject(new Error(`server did not listen in time: ${stderr()}`)),
+      deadline - Date.now(),
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       const match = /voice: (ws:\/\/\S+?)\)/.exec(out);
@@ -82,7 +105,12 @@ function listeningUrl(child: ChildProcess, exited: Promise<number | null>, deadl
   });
 }
 
-async function waitReady(httpUrl: string, exited: Promise<number | null>, deadline: number, stderr: () => string): Promise<void> {
+async function waitReady(
+  httpUrl: string,
+  exited: Promise<number | null>,
+  deadline: number,
+  stderr: () => string,
+): Promise<void> {
   let gone = false;
   void exited.then(() => (gone = true));
   while (Date.now() < deadline) {
@@ -98,7 +126,11 @@ async function waitReady(httpUrl: string, exited: Promise<number | null>, deadli
   throw new Error(`server not ready before the deadline: ${stderr().trim()}`);
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>, graceMs = 10_000): Promise<number | null> {
+async function stopChild(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  graceMs = 10_000,
+): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -125,7 +157,10 @@ export class ProcessSampler {
   private readonly startedAt = performance.now();
   private last: { cpuS: number; atMs: number } | undefined;
 
-  constructor(private readonly source: SampleSource, private readonly intervalMs = 1000) {}
+  constructor(
+    private readonly source: SampleSource,
+    private readonly intervalMs = 1000,
+  ) {}
 
   start(): this {
     void this.sample();
@@ -143,7 +178,8 @@ export class ProcessSampler {
   /** Takes one sample now; resolves to it (also kept in `samples`). */
   async sample(): Promise<ProcessSample> {
     const atMs = performance.now();
-    const reading = 'pid' in this.source ? readProc(this.source.pid) : await readMetrics(this.source.httpUrl);
+    const reading =
+      'pid' in this.source ? readProc(this.source.pid) : await readMetrics(this.source.httpUrl);
     let cpuPercent: number | null = null;
     if (reading.cpuS !== null && this.last) {
       cpuPercent = ((reading.cpuS - this.last.cpuS) / ((atMs - this.last.atMs) / 1000)) * 100;
@@ -173,12 +209,17 @@ export function readProc(pid: number): { cpuS: number | null; rssMb: number | nu
   }
 }
 
-async function readMetrics(httpUrl: string): Promise<{ cpuS: number | null; rssMb: number | null }> {
+async function readMetrics(
+  httpUrl: string,
+): Promise<{ cpuS: number | null; rssMb: number | null }> {
   try {
     const text = await (await fetch(`${httpUrl}/metrics`)).text();
     const values = parsePrometheus(text);
     const rss = values.get('process_resident_memory_bytes');
-    return { cpuS: values.get('process_cpu_seconds_total') ?? null, rssMb: rss === undefined ? null : rss / 2 ** 20 };
+    return {
+      cpuS: values.get('process_cpu_seconds_total') ?? null,
+      rssMb: rss === undefined ? null : rss / 2 ** 20,
+    };
   } catch {
     return { cpuS: null, rssMb: null };
   }
@@ -201,7 +242,8 @@ export async function sessionsActive(httpUrl: string): Promise<number | null> {
   try {
     const values = parsePrometheus(await (await fetch(`${httpUrl}/metrics`)).text());
     let sum = 0;
-    for (const [key, value] of values) if (key.startsWith('undertone_sessions_active')) sum += value;
+    for (const [key, value] of values)
+      if (key.startsWith('undertone_sessions_active')) sum += value;
     return sum;
   } catch {
     return null;

@@ -43,7 +43,8 @@ export class Series {
   }
 
   summary(): Summary {
-    if (this.seen === 0) return { count: 0, p50: null, p90: null, p99: null, max: null, mean: null };
+    if (this.seen === 0)
+      return { count: 0, p50: null, p90: null, p99: null, max: null, mean: null };
     const sorted = [...this.values].sort((a, b) => a - b);
     return {
       count: this.seen,

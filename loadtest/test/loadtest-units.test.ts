@@ -5,7 +5,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { parseCli } from '../src/cli.js';
-import { codecSetup, encodeFrames, loadSpeech, muLawEncode, speechOnsetFrame, splitAtPauses } from '../src/recordings.js';
+import {
+  codecSetup,
+  encodeFrames,
+  loadSpeech,
+  muLawEncode,
+  speechOnsetFrame,
+  splitAtPauses,
+} from '../src/recordings.js';
 import { findKnee, levelWarnings, renderHtml } from '../src/report.js';
 import type { LoadLevelReport } from '../src/run-load.js';
 import { RunMetrics } from '../src/run-metrics.js';
@@ -16,13 +23,19 @@ import { resolveTarget, TargetError } from '../src/target.js';
 const FIXTURES = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'speech');
 
 describe('target', () => {
-  it.each(['ws://127.0.0.1:8080', 'ws://localhost:9', 'ws://[::1]:8080/v1/stream'])('accepts loopback %s', (url) => {
-    expect(resolveTarget(url).wsUrl).toMatch(/\/v1\/stream$/);
-  });
+  it.each(['ws://127.0.0.1:8080', 'ws://localhost:9', 'ws://[::1]:8080/v1/stream'])(
+    'accepts loopback %s',
+    (url) => {
+      expect(resolveTarget(url).wsUrl).toMatch(/\/v1\/stream$/);
+    },
+  );
 
-  it.each(['ws://10.0.0.1:8080', 'ws://example.com', 'wss://127.0.0.1:1', 'not a url'])('refuses %s', (url) => {
-    expect(() => resolveTarget(url)).toThrow(TargetError);
-  });
+  it.each(['ws://10.0.0.1:8080', 'ws://example.com', 'wss://127.0.0.1:1', 'not a url'])(
+    'refuses %s',
+    (url) => {
+      expect(() => resolveTarget(url)).toThrow(TargetError);
+    },
+  );
 
   it('derives the HTTP base for /metrics', () => {
     expect(resolveTarget('ws://127.0.0.1:8080')).toEqual({
@@ -60,9 +73,20 @@ describe('recordings', () => {
   it('splits at pauses and trims silence', () => {
     const rate = 16000;
     const tone = (ms: number): Float32Array =>
-      Float32Array.from({ length: (rate * ms) / 1000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 200 * i) / rate));
+      Float32Array.from(
+        { length: (rate * ms) / 1000 },
+        (_, i) => 0.3 * Math.sin((2 * Math.PI * 200 * i) / rate),
+      );
     const gap = (ms: number): Float32Array => new Float32Array((rate * ms) / 1000);
-    const pcm = Float32Array.from([...gap(300), ...tone(1000), ...gap(800), ...tone(600), ...gap(200), ...tone(400), ...gap(300)]);
+    const pcm = Float32Array.from([
+      ...gap(300),
+      ...tone(1000),
+      ...gap(800),
+      ...tone(600),
+      ...gap(200),
+      ...tone(400),
+      ...gap(300),
+    ]);
     const clips = splitAtPauses(pcm, rate);
     expect(clips.map((c) => Math.round((c.length / rate) * 1000))).toEqual([1000, 1200]);
   });
@@ -70,9 +94,17 @@ describe('recordings', () => {
   it('finds where speech starts after a quiet lead-in, and none in a hum', () => {
     const rate = 16000;
     const tone = (ms: number, amp: number): number[] =>
-      Array.from({ length: (rate * ms) / 1000 }, (_, i) => amp * Math.sin((2 * Math.PI * 200 * i) / rate));
+      Array.from(
+        { length: (rate * ms) / 1000 },
+        (_, i) => amp * Math.sin((2 * Math.PI * 200 * i) / rate),
+      );
     // 300 ms at -46 dBFS (room tone, breath), 60 ms of click, then speech-level tone.
-    const pcm = Float32Array.from([...tone(300, 0.007), ...tone(60, 0.3), ...tone(300, 0.007), ...tone(600, 0.3)]);
+    const pcm = Float32Array.from([
+      ...tone(300, 0.007),
+      ...tone(60, 0.3),
+      ...tone(300, 0.007),
+      ...tone(600, 0.3),
+    ]);
     expect(speechOnsetFrame(pcm, rate)).toBe(33);
     expect(speechOnsetFrame(Float32Array.from(tone(600, 0.007)), rate)).toBeNull();
     const set = loadSpeech({ dir: FIXTURES, setup: codecSetup('mulaw') });
@@ -81,7 +113,9 @@ describe('recordings', () => {
 
   it('encodes 20 ms frames of each codec', () => {
     const pcm = new Float32Array(16000 * 0.1);
-    expect(encodeFrames(pcm, codecSetup('pcm16')).map((f) => f.byteLength)).toEqual([640, 640, 640, 640, 640]);
+    expect(encodeFrames(pcm, codecSetup('pcm16')).map((f) => f.byteLength)).toEqual([
+      640, 640, 640, 640, 640,
+    ]);
     const mulaw = encodeFrames(new Float32Array(800), codecSetup('mulaw'));
     expect(mulaw.map((f) => f.byteLength)).toEqual([160, 160, 160, 160, 160]);
     const opus = encodeFrames(new Float32Array(4800), codecSetup('opus'));
@@ -90,7 +124,9 @@ describe('recordings', () => {
   });
 
   it('encodes G.711 mu-law like the reference table', () => {
-    expect([...muLawEncode(Int16Array.from([0, -1, 32767, -32768, 1000]))]).toEqual([0xff, 0x7f, 0x80, 0x00, 0xce]);
+    expect([...muLawEncode(Int16Array.from([0, -1, 32767, -32768, 1000]))]).toEqual([
+      0xff, 0x7f, 0x80, 0x00, 0xce,
+    ]);
   });
 
   it('loads the committed speech fixture as utterances', () => {
@@ -101,7 +137,9 @@ describe('recordings', () => {
   });
 
   it('says which folder is missing', () => {
-    expect(() => loadSpeech({ dir: '/nonexistent-dir', setup: codecSetup('pcm16') })).toThrow('/nonexistent-dir');
+    expect(() => loadSpeech({ dir: '/nonexistent-dir', setup: codecSetup('pcm16') })).toThrow(
+      '/nonexistent-dir',
+    );
   });
 });
 
@@ -112,8 +150,25 @@ describe('command line', () => {
   };
 
   it('reads the documented options', () => {
-    const o = parseCli(['--callers', '50', '--duration', '60', '--url', 'ws://127.0.0.1:8080', '--codec', 'opus', '--interrupt-prob', '0.3']);
-    expect(o).toMatchObject({ callers: 50, durationS: 60, spawn: false, interruptProb: 0.3, setup: { codec: 'opus', sampleRateHz: 48000 } });
+    const o = parseCli([
+      '--callers',
+      '50',
+      '--duration',
+      '60',
+      '--url',
+      'ws://127.0.0.1:8080',
+      '--codec',
+      'opus',
+      '--interrupt-prob',
+      '0.3',
+    ]);
+    expect(o).toMatchObject({
+      callers: 50,
+      durationS: 60,
+      spawn: false,
+      interruptProb: 0.3,
+      setup: { codec: 'opus', sampleRateHz: 48000 },
+    });
     expect(parseCli(['--sweep', '200,10,50'])).toMatchObject({ sweep: [10, 50, 200], spawn: true });
   });
 
@@ -139,7 +194,9 @@ describe('server readings', () => {
   });
 
   it('parses Prometheus text', () => {
-    const values = parsePrometheus('# HELP x\nprocess_resident_memory_bytes 1048576\nundertone_sessions_active{mode="agent"} 3\n');
+    const values = parsePrometheus(
+      '# HELP x\nprocess_resident_memory_bytes 1048576\nundertone_sessions_active{mode="agent"} 3\n',
+    );
     expect(values.get('process_resident_memory_bytes')).toBe(1048576);
     expect(values.get('undertone_sessions_active{mode="agent"}')).toBe(3);
   });
@@ -159,7 +216,11 @@ function level(callers: number, p90: number, late = 0): LoadLevelReport {
     codec: 'pcm16',
     silenceOnly: false,
     metrics: metrics.snapshot(),
-    server: { samples: [], cpuPercent: { mean: 50, max: 90 }, rssMb: { start: 100, max: 200, end: 150 } },
+    server: {
+      samples: [],
+      cpuPercent: { mean: 50, max: 90 },
+      rssMb: { start: 100, max: 200, end: 150 },
+    },
     serverHistograms: {},
     serverEventLoopLagMs: null,
     release: { releaseMs: 0, sessionsActive: 0, rssMb: 100 },
@@ -176,7 +237,10 @@ describe('report', () => {
 
   it('warns about late frames instead of blaming the server', () => {
     const late = level(50, 420, 20);
-    expect(findKnee([level(10, 400), late])).toMatchObject({ kneeCallers: null, lastGoodCallers: 50 });
+    expect(findKnee([level(10, 400), late])).toMatchObject({
+      kneeCallers: null,
+      lastGoodCallers: 50,
+    });
     expect(levelWarnings(late).join()).toContain('2.0% of frames late');
     expect(levelWarnings(level(10, 400))).toEqual([]);
   });

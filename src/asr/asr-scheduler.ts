@@ -78,7 +78,10 @@ export function createAsrScheduler(options: AsrSchedulerOptions): AsrScheduler {
     detach(item);
     shedCount++;
     metrics.asrShed.inc();
-    log.debug({ reason, streamKey: item.request.streamKey, queueDepth: depth() }, 'asr partial shed');
+    log.debug(
+      { reason, streamKey: item.request.streamKey, queueDepth: depth() },
+      'asr partial shed',
+    );
     item.resolve(null);
   };
 
@@ -136,7 +139,9 @@ export function createAsrScheduler(options: AsrSchedulerOptions): AsrScheduler {
       }
     }
     return Promise.all(
-      calls.map((call) => engine.transcribe(call.audio, call.options).catch((err: unknown) => asError(err))),
+      calls.map((call) =>
+        engine.transcribe(call.audio, call.options).catch((err: unknown) => asError(err)),
+      ),
     );
   };
 
@@ -151,7 +156,11 @@ export function createAsrScheduler(options: AsrSchedulerOptions): AsrScheduler {
   return {
     transcribe(audio, request = {}) {
       if (closed) {
-        return Promise.reject(new UndertoneError(ERROR_CODES.overloaded, 'asr scheduler closed', { category: 'upstream' }));
+        return Promise.reject(
+          new UndertoneError(ERROR_CODES.overloaded, 'asr scheduler closed', {
+            category: 'upstream',
+          }),
+        );
       }
       if (request.signal?.aborted) return Promise.reject(request.signal.reason);
       const priority = request.priority ?? 'final';
@@ -182,7 +191,9 @@ export function createAsrScheduler(options: AsrSchedulerOptions): AsrScheduler {
     },
     close() {
       closed = true;
-      const error = new UndertoneError(ERROR_CODES.overloaded, 'asr scheduler closed', { category: 'upstream' });
+      const error = new UndertoneError(ERROR_CODES.overloaded, 'asr scheduler closed', {
+        category: 'upstream',
+      });
       for (const item of [...finals.splice(0), ...partials.splice(0)]) {
         detach(item);
         item.reject(error);

@@ -56,7 +56,11 @@ export class LocalAgreement {
     if (this.previous) {
       const before = this.previous.slice(this.committed.length);
       let agreed = 0;
-      while (agreed < fresh.length && agreed < before.length && same(fresh[agreed]!, before[agreed]!)) {
+      while (
+        agreed < fresh.length &&
+        agreed < before.length &&
+        same(fresh[agreed]!, before[agreed]!)
+      ) {
         agreed++;
       }
       if (agreed > 0) {

@@ -4,7 +4,12 @@
  * disjoint and cut where it is quietest, so no word is decoded twice or lost at a seam.
  */
 import type { AsrScheduler } from './asr-scheduler.js';
-import { judgeTranscript, type RejectReason, type TranscriptFilterOptions, DEFAULT_FILTER_OPTIONS } from './transcript-filter.js';
+import {
+  judgeTranscript,
+  type RejectReason,
+  type TranscriptFilterOptions,
+  DEFAULT_FILTER_OPTIONS,
+} from './transcript-filter.js';
 import { splitAtPauses } from './speech-audio.js';
 import type { AsrResult, AsrWord } from './types.js';
 
@@ -85,14 +90,21 @@ export async function decodeLong(
 }
 
 function pieceSegments(result: AsrResult, durationMs: number): AsrWord[] {
-  return result.segments.length > 0 ? result.segments : [{ text: result.text.trim(), startMs: 0, endMs: durationMs }];
+  return result.segments.length > 0
+    ? result.segments
+    : [{ text: result.text.trim(), startMs: 0, endMs: durationMs }];
 }
 
 /**
  * Appends times shifted by `offsetMs`, clamped into `[offsetMs, endMs]` and made monotonic:
  * no item starts before the previous one ends. Models do emit times out of order.
  */
-export function appendTimed(into: AsrWord[], items: AsrWord[], offsetMs: number, endMs: number): void {
+export function appendTimed(
+  into: AsrWord[],
+  items: AsrWord[],
+  offsetMs: number,
+  endMs: number,
+): void {
   for (const item of items) {
     const floor = Math.max(offsetMs, into.at(-1)?.endMs ?? 0);
     const startMs = Math.min(endMs, Math.max(floor, item.startMs + offsetMs));

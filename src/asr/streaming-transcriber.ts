@@ -21,7 +21,11 @@ import type { AsrScheduler } from './asr-scheduler.js';
 import { LocalAgreement } from './local-agreement.js';
 import { decodeLong } from './long-audio.js';
 import { quietestPoint, VoicingMeter, voicedMs } from './speech-audio.js';
-import { DEFAULT_FILTER_OPTIONS, judgeTranscript, type TranscriptFilterOptions } from './transcript-filter.js';
+import {
+  DEFAULT_FILTER_OPTIONS,
+  judgeTranscript,
+  type TranscriptFilterOptions,
+} from './transcript-filter.js';
 import type { AsrWord } from './types.js';
 
 const SAMPLES_PER_MS = 16;
@@ -72,7 +76,12 @@ export interface StreamingTranscriber {
   /** More audio of the open segment. */
   speechAudio(audio: Float32Array): void;
   /** Segment ended; `audio` is all of it. Resolves to the final, or null when it holds no speech. */
-  speechEnd(startMs: number, endMs: number, audio: Float32Array, signal?: AbortSignal): Promise<FinalTranscript | null>;
+  speechEnd(
+    startMs: number,
+    endMs: number,
+    audio: Float32Array,
+    signal?: AbortSignal,
+  ): Promise<FinalTranscript | null>;
   /** Resolves once no partial decode of the open segment is running (tests, orderly shutdown). */
   whenIdle(): Promise<void>;
   /** Drops the open segment and its decodes and completes `partials`. */
@@ -96,7 +105,9 @@ interface OpenSegment {
 let streamCounter = 0;
 
 /** Creates the transcriber of one session track. */
-export function createStreamingTranscriber(options: StreamingTranscriberOptions): StreamingTranscriber {
+export function createStreamingTranscriber(
+  options: StreamingTranscriberOptions,
+): StreamingTranscriber {
   const scheduler = options.scheduler;
   const intervalSamples = (options.partialIntervalMs ?? 500) * SAMPLES_PER_MS;
   const minVoicedMs = options.minVoicedMs ?? 80;
@@ -135,7 +146,11 @@ export function createStreamingTranscriber(options: StreamingTranscriberOptions)
     // A piece near 30 s is frozen at its quietest point: decoded once more up to there, its text
     // committed, and partials go on from there with the frozen text as the prompt.
     if (seg.samples - seg.pieceStart > maxPieceSamples) {
-      const cut = quietestPoint(audioOf(seg), seg.pieceStart + maxPieceSamples / 2, seg.pieceStart + maxPieceSamples);
+      const cut = quietestPoint(
+        audioOf(seg),
+        seg.pieceStart + maxPieceSamples / 2,
+        seg.pieceStart + maxPieceSamples,
+      );
       const frozen = await scheduler
         .transcribe(audioOf(seg, seg.pieceStart, cut), {
           language,
@@ -230,14 +245,23 @@ export function createStreamingTranscriber(options: StreamingTranscriberOptions)
         log.debug({ startMs, endMs }, 'asr segment without voice skipped');
         return null;
       }
-      const stitched = await decodeLong(scheduler, audio, { language, priority: 'final', signal, filter });
+      const stitched = await decodeLong(scheduler, audio, {
+        language,
+        priority: 'final',
+        signal,
+        filter,
+      });
       metrics.speechEndToFinalSeconds.observe((performance.now() - endedAt) / 1000);
       if (!stitched) {
         log.debug({ startMs, endMs }, 'asr segment rejected as non-speech');
         return null;
       }
-      const shift = (items: AsrWord[]) => items.map((w) => ({ ...w, startMs: w.startMs + startMs, endMs: w.endMs + startMs }));
-      log.debug({ startMs, endMs, pieces: stitched.piecesMs.length - 1, pii: { text: stitched.text } }, 'asr final');
+      const shift = (items: AsrWord[]) =>
+        items.map((w) => ({ ...w, startMs: w.startMs + startMs, endMs: w.endMs + startMs }));
+      log.debug(
+        { startMs, endMs, pieces: stitched.piecesMs.length - 1, pii: { text: stitched.text } },
+        'asr final',
+      );
       return {
         text: stitched.text,
         language: stitched.language,

@@ -134,7 +134,8 @@ export function judgeTranscript(
   if (text.length === 0 || isPunctuationOnly(text)) return 'empty';
 
   if (result.noSpeechProb !== undefined && result.noSpeechProb > options.noSpeechThreshold) {
-    const lowConfidence = result.avgLogprob === undefined || result.avgLogprob < options.logprobThreshold;
+    const lowConfidence =
+      result.avgLogprob === undefined || result.avgLogprob < options.logprobThreshold;
     if (lowConfidence) return 'no-speech';
   }
   const ratio = result.compressionRatio ?? compressionRatio(text);

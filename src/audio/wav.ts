@@ -60,7 +60,8 @@ export function parseWav(data: Uint8Array): WavAudio {
   }
   if (!fmt) throw new WavFormatError('no fmt chunk');
   if (!body) throw new WavFormatError('no data chunk');
-  if (fmt.channels < 1 || fmt.rate < 1) throw new WavFormatError('bad channel count or sample rate');
+  if (fmt.channels < 1 || fmt.rate < 1)
+    throw new WavFormatError('bad channel count or sample rate');
 
   const decoded = decodeInterleaved(body, fmt.format, fmt.bits);
   const frames = Math.floor(decoded.samples.length / fmt.channels);
@@ -101,7 +102,8 @@ function decodeInterleaved(
       break;
     case 24:
       for (let i = 0; i < n; i++) {
-        const v = view.getUint8(i * 3) | (view.getUint8(i * 3 + 1) << 8) | (view.getInt8(i * 3 + 2) << 16);
+        const v =
+          view.getUint8(i * 3) | (view.getUint8(i * 3 + 1) << 8) | (view.getInt8(i * 3 + 2) << 16);
         out[i] = v / 8388608;
       }
       break;
@@ -132,7 +134,8 @@ export function encodeWav(channels: Float32Array[], sampleRateHz: number): Uint8
   const dataBytes = frames * count * 2;
   const out = new Uint8Array(44 + dataBytes);
   const view = new DataView(out.buffer);
-  const write = (at: number, s: string) => [...s].forEach((ch, i) => view.setUint8(at + i, ch.charCodeAt(0)));
+  const write = (at: number, s: string) =>
+    [...s].forEach((ch, i) => view.setUint8(at + i, ch.charCodeAt(0)));
   write(0, 'RIFF');
   view.setUint32(4, 36 + dataBytes, true);
   write(8, 'WAVE');

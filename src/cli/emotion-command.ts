@@ -15,7 +15,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EmotionLabel } from '../protocol/messages.js';
-import { CLASS_LABELS, FUSION_FEATURES, SoftmaxModel, type FusionFeature } from '../emotion/softmax-model.js';
+import {
+  CLASS_LABELS,
+  FUSION_FEATURES,
+  SoftmaxModel,
+  type FusionFeature,
+} from '../emotion/softmax-model.js';
 import { accuracy, splitRows, trainSoftmax, type LabelledRow } from '../emotion/train-softmax.js';
 import { featuresOfFile } from '../emotion/utterance-features.js';
 
@@ -72,8 +77,15 @@ export async function emotionCommand(argv: string[]): Promise<number> {
   const holdout = Number(values.holdout);
   const l2 = Number(values.l2);
   const iterations = Number(values.iterations);
-  if (positionals.length !== 1 || !(holdout >= 0 && holdout < 1) || !(l2 >= 0) || !(iterations >= 1)) {
-    process.stderr.write(`undertone emotion fit: one CSV file and valid options are needed\n\n${EMOTION_USAGE}\n`);
+  if (
+    positionals.length !== 1 ||
+    !(holdout >= 0 && holdout < 1) ||
+    !(l2 >= 0) ||
+    !(iterations >= 1)
+  ) {
+    process.stderr.write(
+      `undertone emotion fit: one CSV file and valid options are needed\n\n${EMOTION_USAGE}\n`,
+    );
     return 2;
   }
 
@@ -99,7 +111,9 @@ export async function emotionCommand(argv: string[]): Promise<number> {
 }
 
 /** Reads either CSV form into labelled feature rows. */
-export async function readLabelledCsv(path: string): Promise<{ rows: LabelledRow[]; features: FusionFeature[] }> {
+export async function readLabelledCsv(
+  path: string,
+): Promise<{ rows: LabelledRow[]; features: FusionFeature[] }> {
   const lines = parseCsv(readFileSync(path, 'utf8'));
   const header = lines.shift()?.map((h) => h.trim());
   if (!header) throw new Error(`${path} is empty`);
@@ -108,7 +122,8 @@ export async function readLabelledCsv(path: string): Promise<{ rows: LabelledRow
 
   const label = (cells: string[], line: number): EmotionLabel => {
     const value = cells[labelAt]?.trim().toLowerCase() as EmotionLabel;
-    if (!CLASS_LABELS.includes(value)) throw new Error(`${path}:${line}: unknown label "${cells[labelAt]}"`);
+    if (!CLASS_LABELS.includes(value))
+      throw new Error(`${path}:${line}: unknown label "${cells[labelAt]}"`);
     return value;
   };
 
@@ -118,12 +133,17 @@ export async function readLabelledCsv(path: string): Promise<{ rows: LabelledRow
     const rows: LabelledRow[] = [];
     for (const [i, cells] of lines.entries()) {
       const wav = resolve(dirname(path), cells[wavAt]!.trim());
-      rows.push({ features: await featuresOfFile(wav, textAt >= 0 ? (cells[textAt] ?? '') : ''), label: label(cells, i + 2) });
+      rows.push({
+        features: await featuresOfFile(wav, textAt >= 0 ? (cells[textAt] ?? '') : ''),
+        label: label(cells, i + 2),
+      });
     }
     return { rows, features: [...FUSION_FEATURES] };
   }
 
-  const unknown = header.filter((h, i) => i !== labelAt && !(FUSION_FEATURES as readonly string[]).includes(h));
+  const unknown = header.filter(
+    (h, i) => i !== labelAt && !(FUSION_FEATURES as readonly string[]).includes(h),
+  );
   if (unknown.length > 0) throw new Error(`${path}: unknown columns ${unknown.join(', ')}`);
   const features = header.filter((_, i) => i !== labelAt) as FusionFeature[];
   if (features.length === 0) throw new Error(`${path}: no feature columns`);
@@ -148,11 +168,11 @@ export function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') ((field += '"'), i++);
       else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
+    else if (c === ',') (row.push(field), (field = ''));
     else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);

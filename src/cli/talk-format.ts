@@ -25,7 +25,10 @@ export function formatEvent(e: ServerEvent, replyText?: string): string | undefi
     case 'response.started':
       return `${pad(e.type)}${e.responseId} in reply to ${e.inReplyTo}`;
     case 'response.done': {
-      const v2v = e.timings.voiceToVoiceMs === null ? '' : `, voice-to-voice ${Math.round(e.timings.voiceToVoiceMs)} ms`;
+      const v2v =
+        e.timings.voiceToVoiceMs === null
+          ? ''
+          : `, voice-to-voice ${Math.round(e.timings.voiceToVoiceMs)} ms`;
       return `${pad(e.type)}${quote(replyText ?? e.text)} (audio ${s(e.audioMs)}${v2v})`;
     }
     case 'response.cancelled':

@@ -76,8 +76,14 @@ export async function talkCommand(argv: string[]): Promise<number> {
   const codec = values.codec;
   const tailMs = Number(values['tail-ms']);
   const waitMs = Number(values['wait-ms']);
-  if (!file || (mode !== undefined && mode !== 'agent' && mode !== 'transcribe') || (codec !== 'opus' && codec !== 'pcm16')) {
-    process.stderr.write(`undertone talk: ${file ? 'bad --mode or --codec' : 'a WAV file is required'}\n\n${USAGE}\n`);
+  if (
+    !file ||
+    (mode !== undefined && mode !== 'agent' && mode !== 'transcribe') ||
+    (codec !== 'opus' && codec !== 'pcm16')
+  ) {
+    process.stderr.write(
+      `undertone talk: ${file ? 'bad --mode or --codec' : 'a WAV file is required'}\n\n${USAGE}\n`,
+    );
     return 2;
   }
   if (!Number.isFinite(tailMs) || tailMs < 0 || !Number.isFinite(waitMs) || waitMs < 0) {
@@ -93,7 +99,9 @@ export async function talkCommand(argv: string[]): Promise<number> {
     return 1;
   }
   if (wav.sampleRateHz < 8000 || wav.sampleRateHz > 48_000 || wav.channels.length > 2) {
-    process.stderr.write(`undertone talk: ${file}: need 8-48 kHz mono or stereo, got ${wav.sampleRateHz} Hz x${wav.channels.length}\n`);
+    process.stderr.write(
+      `undertone talk: ${file}: need 8-48 kHz mono or stereo, got ${wav.sampleRateHz} Hz x${wav.channels.length}\n`,
+    );
     return 1;
   }
 
@@ -102,9 +110,22 @@ export async function talkCommand(argv: string[]): Promise<number> {
   const start: StartOptions = { audio: audio.format };
   if (mode) start.mode = mode;
   if (stereo && mode !== 'agent') start.channelLayout = 'separate';
-  if (mode !== 'transcribe') start.output = { codec, sampleRateHz: codec === 'opus' ? 48_000 : 16_000 };
+  if (mode !== 'transcribe')
+    start.output = { codec, sampleRateHz: codec === 'opus' ? 48_000 : 16_000 };
 
-  return runTalk({ url: values.url, apiKey: values['api-key'], json: values.json, out: values.out, fast: values.fast, tailMs, waitMs }, start, audio);
+  return runTalk(
+    {
+      url: values.url,
+      apiKey: values['api-key'],
+      json: values.json,
+      out: values.out,
+      fast: values.fast,
+      tailMs,
+      waitMs,
+    },
+    start,
+    audio,
+  );
 }
 
 interface TalkSettings {
@@ -117,8 +138,16 @@ interface TalkSettings {
   waitMs: number;
 }
 
-async function runTalk(settings: TalkSettings, start: StartOptions, audio: ReturnType<typeof prepareAudio>): Promise<number> {
-  const client = new UndertoneClient({ url: settings.url, apiKey: settings.apiKey, socketFactory: nodeSocketFactory });
+async function runTalk(
+  settings: TalkSettings,
+  start: StartOptions,
+  audio: ReturnType<typeof prepareAudio>,
+): Promise<number> {
+  const client = new UndertoneClient({
+    url: settings.url,
+    apiKey: settings.apiKey,
+    socketFactory: nodeSocketFactory,
+  });
   const t0 = client.now();
   const print = (line: string) => process.stdout.write(`${line}\n`);
   const stamp = () => `[${((client.now() - t0) / 1000).toFixed(2).padStart(5)}s]`;
@@ -138,7 +167,8 @@ async function runTalk(settings: TalkSettings, start: StartOptions, audio: Retur
     else print(`${stamp()} ${formatLatency(latency)}`);
   });
   client.on('disconnected', (e) => {
-    if (!settings.json) print(`${stamp()} disconnected (${e.code}${e.willReconnect ? ', reconnecting' : ''})`);
+    if (!settings.json)
+      print(`${stamp()} disconnected (${e.code}${e.willReconnect ? ', reconnecting' : ''})`);
   });
   client.on('resume-failed', (e) => {
     if (!settings.json) print(`${stamp()} resume failed: ${e.reason}; continuing in a new session`);
@@ -148,7 +178,9 @@ async function runTalk(settings: TalkSettings, start: StartOptions, audio: Retur
   try {
     started = await client.start(start);
   } catch (err) {
-    process.stderr.write(`undertone talk: cannot start a session at ${settings.url}: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `undertone talk: cannot start a session at ${settings.url}: ${(err as Error).message}\n`,
+    );
     return 1;
   }
 
@@ -158,7 +190,11 @@ async function runTalk(settings: TalkSettings, start: StartOptions, audio: Retur
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   try {
-    await streamAudio(client, audio, { speed: settings.fast ? 10 : 1, tailSilenceMs: settings.tailMs, signal: abort.signal });
+    await streamAudio(client, audio, {
+      speed: settings.fast ? 10 : 1,
+      tailSilenceMs: settings.tailMs,
+      signal: abort.signal,
+    });
     await watch.settled(settings.waitMs, abort.signal, () => reply?.busy ?? false);
     await client.end(abort.signal.aborted ? 'interrupted' : 'end of file');
   } finally {
@@ -170,7 +206,8 @@ async function runTalk(settings: TalkSettings, start: StartOptions, audio: Retur
   if (reply && settings.out) {
     const samples = reply.samples();
     if (samples.length > 0) await writeFile(settings.out, encodeWav([samples], reply.sampleRateHz));
-    else process.stderr.write('undertone talk: no agent audio came back; nothing written to --out\n');
+    else
+      process.stderr.write('undertone talk: no agent audio came back; nothing written to --out\n');
   }
   if (fatal) {
     process.stderr.write(`undertone talk: session failed: ${fatal}\n`);
@@ -199,7 +236,9 @@ class CallWatch {
 
   /** The reply text so far, for `response.done` lines (accumulated from deltas). */
   replyText(event: ServerEvent): string | undefined {
-    return event.type === 'response.done' ? (event.text || this.texts.get(event.responseId)) : undefined;
+    return event.type === 'response.done'
+      ? event.text || this.texts.get(event.responseId)
+      : undefined;
   }
 
   private onEvent(e: ServerEvent): void {
@@ -213,7 +252,8 @@ class CallWatch {
         this.openSegments = Math.max(0, this.openSegments - 1);
         break;
       case 'transcript.final':
-        if (this.mode === 'agent' && e.text.trim() !== '') this.awaitingReply.set(e.segmentId, this.client.now());
+        if (this.mode === 'agent' && e.text.trim() !== '')
+          this.awaitingReply.set(e.segmentId, this.client.now());
         break;
       case 'response.started':
         this.pendingReplies.add(e.responseId);
@@ -234,8 +274,13 @@ class CallWatch {
     const deadline = this.client.now() + timeoutMs;
     while (!signal.aborted && this.client.now() < deadline && this.client.state !== 'closed') {
       const now = this.client.now();
-      for (const [segment, at] of this.awaitingReply) if (now - at > REPLY_START_GRACE_MS) this.awaitingReply.delete(segment);
-      const busy = this.openSegments > 0 || this.pendingReplies.size > 0 || this.awaitingReply.size > 0 || playing();
+      for (const [segment, at] of this.awaitingReply)
+        if (now - at > REPLY_START_GRACE_MS) this.awaitingReply.delete(segment);
+      const busy =
+        this.openSegments > 0 ||
+        this.pendingReplies.size > 0 ||
+        this.awaitingReply.size > 0 ||
+        playing();
       if (!busy && now - this.lastEventMs >= QUIET_MS) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -251,7 +296,10 @@ class ReplyRecorder {
 
   constructor(client: UndertoneClient, started: SessionStartedEvent) {
     this.sampleRateHz = started.output.sampleRateHz;
-    const decoder = createFrameDecoder({ codec: started.output.codec, sampleRateHz: this.sampleRateHz });
+    const decoder = createFrameDecoder({
+      codec: started.output.codec,
+      sampleRateHz: this.sampleRateHz,
+    });
     const buffer = new JitterBuffer({ targetMs: 60 });
     this.unlink = linkPlayback(client, {
       buffer,

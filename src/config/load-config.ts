@@ -49,7 +49,13 @@ function walk(schema: any, path: string[], out: Leaf[]): void {
     return;
   }
   const kind: LeafKind =
-    type === 'number' ? 'number' : type === 'boolean' ? 'boolean' : type === 'array' ? 'list' : 'string';
+    type === 'number'
+      ? 'number'
+      : type === 'boolean'
+        ? 'boolean'
+        : type === 'array'
+          ? 'list'
+          : 'string';
   out.push({ path, kind });
 }
 
@@ -82,7 +88,10 @@ function parseText(leaf: Leaf, text: string, origin: string): unknown {
         if (!Array.isArray(parsed)) throw configError(`${where}: expected a list`);
         return parsed.map(String);
       }
-      return text.split(',').map((s) => s.trim()).filter(Boolean);
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     }
     default:
       return text;
@@ -114,7 +123,8 @@ export function loadConfig(sources: ConfigSources = {}): UndertoneConfig {
     checkKnownKeys(fromFile, [], leaves, sources.file);
     Object.assign(raw, fromFile);
     for (const leaf of leaves) {
-      if (getPath(fromFile, leaf.path) !== undefined) origins.set(leaf.path.join('.'), sources.file);
+      if (getPath(fromFile, leaf.path) !== undefined)
+        origins.set(leaf.path.join('.'), sources.file);
     }
   }
 

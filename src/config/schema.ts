@@ -127,9 +127,7 @@ export const configSchema = z
         model: z.string().default('qwen2.5-0.5b-instruct-gguf'),
         systemPrompt: z
           .string()
-          .default(
-            'You are a helpful voice assistant. Answer briefly, in plain spoken sentences.',
-          ),
+          .default('You are a helpful voice assistant. Answer briefly, in plain spoken sentences.'),
         maxTokens: positiveInt.default(200),
         temperature: z.number().min(0).max(2).default(0.7),
         /** Conversation history kept per session, in tokens. */
@@ -176,7 +174,9 @@ export const configSchema = z
       .prefault({}),
     log: z
       .object({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info'),
       })
       .prefault({}),
   })
@@ -196,13 +196,25 @@ export const configSchema = z
       });
     }
     if (cfg.asr.engine === 'remote' && !cfg.asr.remote.url) {
-      ctx.addIssue({ code: 'custom', path: ['asr', 'remote', 'url'], message: 'required when asr.engine is remote' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['asr', 'remote', 'url'],
+        message: 'required when asr.engine is remote',
+      });
     }
     if (cfg.llm.engine === 'openai' && !cfg.llm.remote.url) {
-      ctx.addIssue({ code: 'custom', path: ['llm', 'remote', 'url'], message: 'required when llm.engine is openai' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['llm', 'remote', 'url'],
+        message: 'required when llm.engine is openai',
+      });
     }
     if (cfg.tts.engine === 'openai' && !cfg.tts.remote.url) {
-      ctx.addIssue({ code: 'custom', path: ['tts', 'remote', 'url'], message: 'required when tts.engine is openai' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tts', 'remote', 'url'],
+        message: 'required when tts.engine is openai',
+      });
     }
   });
 

@@ -36,7 +36,10 @@ export type CallMetricsBody = Omit<CallMetricsEvent, 'sessionId' | 'timeMs'>;
  * The customer's track: the one whose role is `customer` (or `caller`), else track 0 (the
  * caller of a mono or Twilio inbound stream).
  */
-export function customerTrackOf(channelRoles: readonly string[] | undefined, tracks: number): number {
+export function customerTrackOf(
+  channelRoles: readonly string[] | undefined,
+  tracks: number,
+): number {
   const at = channelRoles?.findIndex((r) => /^(customer|caller)$/i.test(r)) ?? -1;
   return at >= 0 && at < tracks ? at : 0;
 }
@@ -61,10 +64,20 @@ export class CallMetrics {
   observe(body: ObservedBody): void {
     const track = body.track;
     if (track === undefined || track < 0 || track >= this.options.tracks) return;
-    if (body.type === 'vad.speech_started' && body.startMs !== undefined) this.speechStarted(track, body.startMs);
-    else if (body.type === 'vad.speech_stopped' && body.startMs !== undefined && body.endMs !== undefined) {
+    if (body.type === 'vad.speech_started' && body.startMs !== undefined)
+      this.speechStarted(track, body.startMs);
+    else if (
+      body.type === 'vad.speech_stopped' &&
+      body.startMs !== undefined &&
+      body.endMs !== undefined
+    ) {
       this.speechStopped(track, body.startMs, body.endMs);
-    } else if (body.type === 'emotion.final' && body.valence !== undefined && body.arousal !== undefined && !body.uncertain) {
+    } else if (
+      body.type === 'emotion.final' &&
+      body.valence !== undefined &&
+      body.arousal !== undefined &&
+      !body.uncertain
+    ) {
       this.addEmotion(track, body.valence, body.arousal);
     }
   }
@@ -99,8 +112,13 @@ export class CallMetrics {
   snapshot(nowMs: number, type: CallMetricsBody['type'] = 'call.metrics'): CallMetricsBody {
     const perTrack = this.segments.map((segs, t) => {
       const open = this.openStart[t];
-      const all = open !== undefined && nowMs > open ? [...segs, [open, nowMs] as [number, number]] : segs;
-      return mergeIntervals(all.map(([s, e]) => [Math.max(0, s), Math.min(nowMs, e)] as [number, number]).filter(([s, e]) => e > s));
+      const all =
+        open !== undefined && nowMs > open ? [...segs, [open, nowMs] as [number, number]] : segs;
+      return mergeIntervals(
+        all
+          .map(([s, e]) => [Math.max(0, s), Math.min(nowMs, e)] as [number, number])
+          .filter(([s, e]) => e > s),
+      );
     });
     const talkMs = perTrack.map((segs) => segs.reduce((sum, [s, e]) => sum + (e - s), 0));
     const totalTalk = talkMs.reduce((a, b) => a + b, 0);
@@ -140,7 +158,10 @@ function mergeIntervals(intervals: Array<[number, number]>): Array<[number, numb
 }
 
 /** Time when two or more tracks talk at once, and the union of all talk. */
-function sweep(perTrack: Array<Array<[number, number]>>): { overlapMs: number; union: Array<[number, number]> } {
+function sweep(perTrack: Array<Array<[number, number]>>): {
+  overlapMs: number;
+  union: Array<[number, number]>;
+} {
   const edges: Array<[number, number]> = [];
   for (const segs of perTrack) for (const [s, e] of segs) edges.push([s, 1], [e, -1]);
   // Ends before starts at the same instant: touching segments do not overlap.

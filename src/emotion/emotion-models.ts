@@ -111,11 +111,25 @@ export function valenceFromLabels(scores: Array<{ label: string; score: number }
 
 /** Our labels for common speech-emotion model labels (IEMOCAP / RAVDESS style). */
 const AUDIO_LABELS: Record<string, EmotionLabel> = {
-  neu: 'neutral', neutral: 'neutral', calm: 'neutral',
-  hap: 'happy', happy: 'happy', happiness: 'happy', joy: 'happy', surprised: 'happy', exc: 'happy',
-  sad: 'sad', sadness: 'sad',
-  ang: 'angry', angry: 'angry', anger: 'angry', disgust: 'frustrated', fru: 'frustrated',
-  fear: 'anxious', fearful: 'anxious', fea: 'anxious',
+  neu: 'neutral',
+  neutral: 'neutral',
+  calm: 'neutral',
+  hap: 'happy',
+  happy: 'happy',
+  happiness: 'happy',
+  joy: 'happy',
+  surprised: 'happy',
+  exc: 'happy',
+  sad: 'sad',
+  sadness: 'sad',
+  ang: 'angry',
+  angry: 'angry',
+  anger: 'angry',
+  disgust: 'frustrated',
+  fru: 'frustrated',
+  fear: 'anxious',
+  fearful: 'anxious',
+  fea: 'anxious',
 };
 
 /** Speech emotion class probabilities from a local audio-classification model. */
@@ -133,10 +147,15 @@ export class SpeechEmotionModel {
   }
 
   /** Probabilities per label of ours (summing to 1), or undefined without a model. */
-  async classify(samples16k: Float32Array): Promise<Partial<Record<EmotionLabel, number>> | undefined> {
+  async classify(
+    samples16k: Float32Array,
+  ): Promise<Partial<Record<EmotionLabel, number>> | undefined> {
     if (!(await this.ready()) || samples16k.length < 1600) return undefined;
     try {
-      const out: Array<{ label: string; score: number }> = await (await this.model)!.classify(samples16k, { top_k: null });
+      const out: Array<{ label: string; score: number }> = await (await this.model)!.classify(
+        samples16k,
+        { top_k: null },
+      );
       const probs: Partial<Record<EmotionLabel, number>> = {};
       let sum = 0;
       for (const { label, score } of out) {

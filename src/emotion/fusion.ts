@@ -53,7 +53,10 @@ export function loadFusionModel(config: UndertoneConfig, log: Logger): SoftmaxMo
   const path = config.emotion.weightsFile;
   if (!path) return defaultModel();
   const model = SoftmaxModel.load(path);
-  log.info({ weightsFile: path, features: model.features, labels: model.labels }, 'emotion weights loaded');
+  log.info(
+    { weightsFile: path, features: model.features, labels: model.labels },
+    'emotion weights loaded',
+  );
   return model;
 }
 
@@ -79,13 +82,21 @@ export function fuseEmotion(model: SoftmaxModel, input: FusionInput): FusionResu
     .sort((a, b) => b.score - a.score);
   const margin = ranked[0]!.score - (ranked[1]?.score ?? 0);
   const voiceEvidence = 0.5 * Math.min(1, input.voicedMs / FULL_VOICE_MS);
-  const textEvidence = input.text === null ? 0 : input.text.sentimentWords > 0 || input.modelValence !== undefined ? 0.5 : 0.3;
+  const textEvidence =
+    input.text === null
+      ? 0
+      : input.text.sentimentWords > 0 || input.modelValence !== undefined
+        ? 0.5
+        : 0.3;
   const uncertain = voiceEvidence + textEvidence < MIN_EVIDENCE || margin < MIN_MARGIN;
 
-  const tags: EmotionTag[] = ranked.slice(0, TOP_TAGS).map((t) => ({ label: t.label, score: round3(t.score) }));
+  const tags: EmotionTag[] = ranked
+    .slice(0, TOP_TAGS)
+    .map((t) => ({ label: t.label, score: round3(t.score) }));
   if (uncertain) tags.unshift({ label: 'uncertain', score: round3(1 - ranked[0]!.score) });
 
-  const textValence = input.text === null && input.modelValence === undefined ? null : round3(x.textValence);
+  const textValence =
+    input.text === null && input.modelValence === undefined ? null : round3(x.textValence);
   return {
     tags,
     arousal: round3(arousal),
@@ -94,7 +105,9 @@ export function fuseEmotion(model: SoftmaxModel, input: FusionInput): FusionResu
     evidence: {
       voice: Object.fromEntries(Object.entries(input.voice).map(([k, v]) => [k, round3(v)])),
       textValence,
-      ...(input.textModel && input.modelValence !== undefined ? { textModel: input.textModel } : {}),
+      ...(input.textModel && input.modelValence !== undefined
+        ? { textModel: input.textModel }
+        : {}),
     },
   };
 }

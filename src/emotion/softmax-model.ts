@@ -10,11 +10,25 @@ import { ERROR_CODES } from '../protocol/error-codes.js';
 import type { EmotionLabel } from '../protocol/messages.js';
 
 /** Features the fusion computes, in this order; a weights file may use any subset. */
-export const FUSION_FEATURES = ['f0Z', 'energyZ', 'rateZ', 'voicedZ', 'textValence', 'textEmphasis'] as const;
+export const FUSION_FEATURES = [
+  'f0Z',
+  'energyZ',
+  'rateZ',
+  'voicedZ',
+  'textValence',
+  'textEmphasis',
+] as const;
 export type FusionFeature = (typeof FUSION_FEATURES)[number];
 
 /** Labels a classifier may predict (`uncertain` is decided from the evidence, never learnt). */
-export const CLASS_LABELS: readonly EmotionLabel[] = ['neutral', 'happy', 'sad', 'angry', 'frustrated', 'anxious'];
+export const CLASS_LABELS: readonly EmotionLabel[] = [
+  'neutral',
+  'happy',
+  'sad',
+  'angry',
+  'frustrated',
+  'anxious',
+];
 
 export interface LinearMap {
   /** One weight per entry of `features`. */
@@ -54,7 +68,11 @@ export class SoftmaxModel {
     try {
       parsed = JSON.parse(readFileSync(path, 'utf8'));
     } catch (err) {
-      throw new UndertoneError(ERROR_CODES.badWeights, `cannot read emotion weights ${path}: ${(err as Error).message}`, { category: 'bad-input', cause: err });
+      throw new UndertoneError(
+        ERROR_CODES.badWeights,
+        `cannot read emotion weights ${path}: ${(err as Error).message}`,
+        { category: 'bad-input', cause: err },
+      );
     }
     return new SoftmaxModel(validateWeights(parsed, path));
   }
@@ -62,7 +80,9 @@ export class SoftmaxModel {
   /** Class probabilities, in `labels` order. */
   probabilities(x: Readonly<Record<FusionFeature, number>>): number[] {
     const { standardize, weights, bias } = this.file;
-    const z = this.features.map((f, j) => ((x[f] ?? 0) - standardize.mean[j]!) / standardize.sd[j]!);
+    const z = this.features.map(
+      (f, j) => ((x[f] ?? 0) - standardize.mean[j]!) / standardize.sd[j]!,
+    );
     return softmax(weights.map((row, k) => bias[k]! + dot(row, z)));
   }
 
@@ -70,7 +90,10 @@ export class SoftmaxModel {
   affect(x: Readonly<Record<FusionFeature, number>>): { arousal: number; valence: number } {
     const raw = this.features.map((f) => x[f] ?? 0);
     const { arousal, valence } = this.file;
-    return { arousal: Math.tanh(arousal.bias + dot(arousal.weights, raw)), valence: Math.tanh(valence.bias + dot(valence.weights, raw)) };
+    return {
+      arousal: Math.tanh(arousal.bias + dot(arousal.weights, raw)),
+      valence: Math.tanh(valence.bias + dot(valence.weights, raw)),
+    };
   }
 }
 
@@ -90,26 +113,42 @@ export function dot(a: readonly number[], b: readonly number[]): number {
 /** Checks the shape of a parsed weights file; every problem is named in the error. */
 export function validateWeights(value: unknown, source: string): EmotionWeightsFile {
   const bad = (why: string): never => {
-    throw new UndertoneError(ERROR_CODES.badWeights, `emotion weights ${source}: ${why}`, { category: 'bad-input' });
+    throw new UndertoneError(ERROR_CODES.badWeights, `emotion weights ${source}: ${why}`, {
+      category: 'bad-input',
+    });
   };
   const w = value as Partial<EmotionWeightsFile> | null;
-  if (!w || typeof w !== 'object' || w.format !== 'undertone-emotion-weights') bad('not an undertone-emotion-weights file');
-  const { features, labels, standardize, weights, bias, arousal, valence } = w as EmotionWeightsFile;
+  if (!w || typeof w !== 'object' || w.format !== 'undertone-emotion-weights')
+    bad('not an undertone-emotion-weights file');
+  const { features, labels, standardize, weights, bias, arousal, valence } =
+    w as EmotionWeightsFile;
   if (!Array.isArray(features) || features.length === 0) bad('features missing');
-  for (const f of features) if (!(FUSION_FEATURES as readonly string[]).includes(f)) bad(`unknown feature ${f} (known: ${FUSION_FEATURES.join(', ')})`);
+  for (const f of features)
+    if (!(FUSION_FEATURES as readonly string[]).includes(f))
+      bad(`unknown feature ${f} (known: ${FUSION_FEATURES.join(', ')})`);
   if (!Array.isArray(labels) || labels.length < 2) bad('at least two labels needed');
-  for (const l of labels) if (!CLASS_LABELS.includes(l)) bad(`unknown label ${l} (known: ${CLASS_LABELS.join(', ')})`);
+  for (const l of labels)
+    if (!CLASS_LABELS.includes(l)) bad(`unknown label ${l} (known: ${CLASS_LABELS.join(', ')})`);
   const n = features.length;
   const numbers = (a: unknown, len: number, what: string): void => {
-    if (!Array.isArray(a) || a.length !== len || !a.every((v) => typeof v === 'number' && Number.isFinite(v))) bad(`${what} must be ${len} finite numbers`);
+    if (
+      !Array.isArray(a) ||
+      a.length !== len ||
+      !a.every((v) => typeof v === 'number' && Number.isFinite(v))
+    )
+      bad(`${what} must be ${len} finite numbers`);
   };
   numbers(standardize?.mean, n, 'standardize.mean');
   numbers(standardize?.sd, n, 'standardize.sd');
   if (standardize.sd.some((s) => s <= 0)) bad('standardize.sd must be positive');
-  if (!Array.isArray(weights) || weights.length !== labels.length) bad('weights must have one row per label');
+  if (!Array.isArray(weights) || weights.length !== labels.length)
+    bad('weights must have one row per label');
   weights.forEach((row, k) => numbers(row, n, `weights[${k}]`));
   numbers(bias, labels.length, 'bias');
-  for (const [name, map] of [['arousal', arousal], ['valence', valence]] as const) {
+  for (const [name, map] of [
+    ['arousal', arousal],
+    ['valence', valence],
+  ] as const) {
     numbers(map?.weights, n, `${name}.weights`);
     numbers([map.bias], 1, `${name}.bias`);
   }

@@ -77,7 +77,10 @@ export class SpeakerBaseline {
     this.memoryS = options.memoryS ?? 60;
     const weight = options.priorWeightS ?? 4;
     this.stats = Object.fromEntries(
-      VOICE_FEATURES.map((f) => [f, { mean: this.priors[f].mean, variance: this.priors[f].sd ** 2, weight }]),
+      VOICE_FEATURES.map((f) => [
+        f,
+        { mean: this.priors[f].mean, variance: this.priors[f].sd ** 2, weight },
+      ]),
     ) as Record<VoiceFeature, Running>;
   }
 

@@ -57,7 +57,8 @@ export function textSentiment(text: string): TextSentiment {
   for (let i = 0; i < tokens.length; i++) {
     const phrase = matchPhrase(tokens, i);
     const base = phrase?.score ?? WORD_VALENCE.get(tokens[i]!.lower);
-    if (INTENSIFIERS.has(tokens[i]!.lower) && (INTENSIFIERS.get(tokens[i]!.lower)! > 1)) intensifiers++;
+    if (INTENSIFIERS.has(tokens[i]!.lower) && INTENSIFIERS.get(tokens[i]!.lower)! > 1)
+      intensifiers++;
     if (base === undefined || base === 0) continue;
 
     let score = base;
@@ -76,7 +77,13 @@ export function textSentiment(text: string): TextSentiment {
   if (sum !== 0) sum += Math.sign(sum) * EXCLAMATION_BOOST * exclamations;
 
   const valence = sum / Math.sqrt(sum * sum + ALPHA);
-  const emphasis = Math.min(1, 0.2 * exclamations + 0.25 * capsWords + 0.15 * intensifiers + (allCapsText && tokens.length > 1 ? 0.4 : 0));
+  const emphasis = Math.min(
+    1,
+    0.2 * exclamations +
+      0.25 * capsWords +
+      0.15 * intensifiers +
+      (allCapsText && tokens.length > 1 ? 0.4 : 0),
+  );
   return { valence: clamp(valence), emphasis, sentimentWords, tokens: tokens.length };
 }
 
@@ -86,7 +93,8 @@ function tokenize(text: string): Token[] {
   for (let i = 0; i < raw.length; i++) {
     const word = raw[i]!.replace(/’/g, "'");
     const lower = word.toLowerCase();
-    const joined = i + 1 < raw.length ? JOINED.get(`${lower} ${raw[i + 1]!.toLowerCase()}`) : undefined;
+    const joined =
+      i + 1 < raw.length ? JOINED.get(`${lower} ${raw[i + 1]!.toLowerCase()}`) : undefined;
     if (joined) {
       tokens.push({ lower: joined, caps: false });
       i++;

@@ -88,7 +88,8 @@ export class TrackEmotion implements TrackEmotionObserver {
   audio(samples: Float32Array): void {
     const ring = this.audioRing;
     if (!ring) return;
-    for (let i = 0; i < samples.length; i++) ring[(this.audioWritten + i) % ring.length] = samples[i]!;
+    for (let i = 0; i < samples.length; i++)
+      ring[(this.audioWritten + i) % ring.length] = samples[i]!;
     this.audioWritten += samples.length;
   }
 
@@ -122,7 +123,12 @@ export class TrackEmotion implements TrackEmotionObserver {
     this.finals = this.finals
       .then(() => pending)
       .then(([modelValence, audioProbs]) => {
-        this.emit('emotion.final', segmentId, { ...fusion, modelValence, textModel: textModel?.name, audioProbs });
+        this.emit('emotion.final', segmentId, {
+          ...fusion,
+          modelValence,
+          textModel: textModel?.name,
+          audioProbs,
+        });
       })
       .catch((err: unknown) => this.options.log.warn({ err, segmentId }, 'emotion final failed'));
   }
@@ -153,7 +159,11 @@ export class TrackEmotion implements TrackEmotionObserver {
     return { fusion, values, voicedS };
   }
 
-  private emit(type: 'emotion.update' | 'emotion.final', segmentId: string, input: FusionInput): void {
+  private emit(
+    type: 'emotion.update' | 'emotion.final',
+    segmentId: string,
+    input: FusionInput,
+  ): void {
     if (this.subject.closed) return;
     const t0 = performance.now();
     const result = fuseEmotion(this.options.model, input);
@@ -166,7 +176,9 @@ export class TrackEmotion implements TrackEmotionObserver {
   }
 
   private trim(nowMs: number): void {
-    const keepFrom = this.open ? Math.max(this.open.startMs - PREROLL_MS, nowMs - MAX_FRAMES_MS) : nowMs - MAX_FRAMES_MS;
+    const keepFrom = this.open
+      ? Math.max(this.open.startMs - PREROLL_MS, nowMs - MAX_FRAMES_MS)
+      : nowMs - MAX_FRAMES_MS;
     // Finals arrive after the ASR decode; frames of a closed utterance stay MAX_FRAMES_MS for them.
     let drop = 0;
     while (drop < this.frames.length && this.frames[drop]!.timeMs < keepFrom) drop++;
@@ -190,11 +202,18 @@ export class TrackEmotion implements TrackEmotionObserver {
  * channel index in `emotion.disabledChannels`). Loads the weights once; a bad
  * `emotion.weightsFile` throws `UT_ERR_BAD_WEIGHTS` here, at boot.
  */
-export function createEmotionObserverFactory(config: UndertoneConfig, log: Logger): EmotionObserverFactory {
+export function createEmotionObserverFactory(
+  config: UndertoneConfig,
+  log: Logger,
+): EmotionObserverFactory {
   const stageLog = log.child({ stage: 'emotion' });
   const model = loadFusionModel(config, stageLog);
-  const textModel = config.emotion.textModel ? new TextValenceModel(config.emotion.textModel, stageLog) : undefined;
-  const audioModel = config.emotion.audioModel ? new SpeechEmotionModel(config.emotion.audioModel, stageLog) : undefined;
+  const textModel = config.emotion.textModel
+    ? new TextValenceModel(config.emotion.textModel, stageLog)
+    : undefined;
+  const audioModel = config.emotion.audioModel
+    ? new SpeechEmotionModel(config.emotion.audioModel, stageLog)
+    : undefined;
   // Start loading at boot so the first call does not wait; failures are logged and skipped.
   void textModel?.ready();
   void audioModel?.ready();

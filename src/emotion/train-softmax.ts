@@ -5,7 +5,13 @@
  */
 import type { EmotionLabel } from '../protocol/messages.js';
 import defaultWeights from './default-weights.json' with { type: 'json' };
-import { dot, softmax, SoftmaxModel, type EmotionWeightsFile, type FusionFeature } from './softmax-model.js';
+import {
+  dot,
+  softmax,
+  SoftmaxModel,
+  type EmotionWeightsFile,
+  type FusionFeature,
+} from './softmax-model.js';
 
 export interface LabelledRow {
   features: Partial<Record<FusionFeature, number>>;
@@ -94,7 +100,11 @@ export function accuracy(model: SoftmaxModel, rows: readonly LabelledRow[]): num
 }
 
 /** Splits rows into train and held-out sets by a seeded shuffle. */
-export function splitRows<T>(rows: readonly T[], heldOutShare: number, seed = 1): { train: T[]; test: T[] } {
+export function splitRows<T>(
+  rows: readonly T[],
+  heldOutShare: number,
+  seed = 1,
+): { train: T[]; test: T[] } {
   const shuffled = [...rows];
   let state = seed >>> 0 || 1;
   const next = (): number => {

@@ -13,7 +13,10 @@ import { SpeakerBaseline, voiceValues } from './speaker-baseline.js';
 import { textSentiment } from './text-sentiment.js';
 
 /** Features of 16 kHz mono `samples` spoken as `text`. */
-export function featuresOfSamples(samples: Float32Array, text: string): Record<FusionFeature, number> {
+export function featuresOfSamples(
+  samples: Float32Array,
+  text: string,
+): Record<FusionFeature, number> {
   const frames = new ProsodyTracker().push(samples);
   const summary = summarizeProsody(frames);
   const voice = new SpeakerBaseline().zScores(voiceValues(summary));
@@ -26,7 +29,10 @@ export function featuresOfSamples(samples: Float32Array, text: string): Record<F
 }
 
 /** Features of an audio file (WAV or Ogg Opus; the first channel, resampled to 16 kHz). */
-export async function featuresOfFile(path: string, text: string): Promise<Record<FusionFeature, number>> {
+export async function featuresOfFile(
+  path: string,
+  text: string,
+): Promise<Record<FusionFeature, number>> {
   const audio = await readAudioFile(path, { opusRateHz: 16000 });
   const mono = audio.channels[0] ?? new Float32Array(0);
   const samples = audio.sampleRateHz === 16_000 ? mono : resample(mono, audio.sampleRateHz, 16_000);

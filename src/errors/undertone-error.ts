@@ -3,7 +3,13 @@
  * codes clients see); `category` decides retry; `closeCode` is set when the error ends the
  * WebSocket connection.
  */
-export type ErrorCategory = 'bad-input' | 'auth' | 'rate-limit' | 'network' | 'upstream' | 'internal';
+export type ErrorCategory =
+  | 'bad-input'
+  | 'auth'
+  | 'rate-limit'
+  | 'network'
+  | 'upstream'
+  | 'internal';
 
 export interface UndertoneErrorOptions {
   category?: ErrorCategory;
@@ -29,8 +35,11 @@ export class UndertoneError extends Error {
   }
 
   get retryable(): boolean {
-    return this.category === 'network' || this.category === 'rate-limit' || this.category === 'upstream';
+    return (
+      this.category === 'network' || this.category === 'rate-limit' || this.category === 'upstream'
+    );
   }
 }
 
-export const isUndertoneError = (err: unknown): err is UndertoneError => err instanceof UndertoneError;
+export const isUndertoneError = (err: unknown): err is UndertoneError =>
+  err instanceof UndertoneError;

@@ -146,7 +146,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
-  transport.attach(http, (path) => (path.startsWith(TWILIO_PATH_PREFIX) ? twilio.accept : acceptVoice));
+  transport.attach(http, (path) =>
+    path.startsWith(TWILIO_PATH_PREFIX) ? twilio.accept : acceptVoice,
+  );
 
   const address = await listen(http, config.server.port, config.server.host);
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;

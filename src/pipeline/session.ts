@@ -140,10 +140,12 @@ class Session implements VoiceSession {
     );
     const decodeErrors$ = decoded$.pipe(
       mergeMap((d) => d.errors),
-      map((err): SessionOutput => ({
-        kind: 'event',
-        body: { type: 'error', code: err.code, message: err.message, recoverable: true },
-      })),
+      map(
+        (err): SessionOutput => ({
+          kind: 'event',
+          body: { type: 'error', code: err.code, message: err.message, recoverable: true },
+        }),
+      ),
     );
 
     const guarded = this.mode === 'agent' && config.turn.echoSuppression;

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAsrScheduler } from '../../src/asr/asr-scheduler.js';
 import { createOpenAiRemoteAsr } from '../../src/asr/engines/openai-remote.js';
 import { registry } from '../../src/metrics/metrics.js';
-import { startTranscriptionsTestDouble, type TranscriptionsTestDouble } from './openai-transcriptions-test-double.js';
+import {
+  startTranscriptionsTestDouble,
+  type TranscriptionsTestDouble,
+} from './openai-transcriptions-test-double.js';
 
 const audio = new Float32Array(1600).fill(0.1);
 const until = async (check: () => boolean) => {
@@ -10,8 +13,14 @@ const until = async (check: () => boolean) => {
 };
 const metricValue = async (name: string, labels: Record<string, string> = {}) => {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
-  const values = (metric?.values ?? []) as { value: number; labels: Record<string, string | number>; metricName?: string }[];
-  return values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
+  const values = (metric?.values ?? []) as {
+    value: number;
+    labels: Record<string, string | number>;
+    metricName?: string;
+  }[];
+  return values
+    .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
+    .reduce((a, v) => a + v.value, 0);
 };
 
 describe('asr scheduler', () => {
@@ -28,14 +37,33 @@ describe('asr scheduler', () => {
   const served = () => server.requests.map((r) => r.fields.prompt?.[0]);
 
   it('serves finals before partials and sheds an older partial of the same stream', async () => {
-    const scheduler = createAsrScheduler({ engine: createOpenAiRemoteAsr({ url: server.url }), batch: false });
+    const scheduler = createAsrScheduler({
+      engine: createOpenAiRemoteAsr({ url: server.url }),
+      batch: false,
+    });
     const shedBefore = await metricValue('undertone_asr_partials_shed_total');
-    const first = scheduler.transcribe(audio, { prompt: 'p0', priority: 'partial', streamKey: 'a' });
+    const first = scheduler.transcribe(audio, {
+      prompt: 'p0',
+      priority: 'partial',
+      streamKey: 'a',
+    });
     await until(() => server.heldCount === 1);
 
-    const olderA = scheduler.transcribe(audio, { prompt: 'p1', priority: 'partial', streamKey: 'a' });
-    const partialB = scheduler.transcribe(audio, { prompt: 'p2', priority: 'partial', streamKey: 'b' });
-    const newerA = scheduler.transcribe(audio, { prompt: 'p3', priority: 'partial', streamKey: 'a' });
+    const olderA = scheduler.transcribe(audio, {
+      prompt: 'p1',
+      priority: 'partial',
+      streamKey: 'a',
+    });
+    const partialB = scheduler.transcribe(audio, {
+      prompt: 'p2',
+      priority: 'partial',
+      streamKey: 'b',
+    });
+    const newerA = scheduler.transcribe(audio, {
+      prompt: 'p3',
+      priority: 'partial',
+      streamKey: 'a',
+    });
     const finalC = scheduler.transcribe(audio, { prompt: 'f4', priority: 'final', streamKey: 'c' });
     expect(await olderA).toBeNull();
     expect(scheduler.queueDepth).toBe(3);
@@ -56,11 +84,19 @@ describe('asr scheduler', () => {
   });
 
   it('sheds the oldest partials when the queue is full but never a final', async () => {
-    const scheduler = createAsrScheduler({ engine: createOpenAiRemoteAsr({ url: server.url }), maxQueue: 2, batch: false });
+    const scheduler = createAsrScheduler({
+      engine: createOpenAiRemoteAsr({ url: server.url }),
+      maxQueue: 2,
+      batch: false,
+    });
     const busy = scheduler.transcribe(audio, { prompt: 'busy', priority: 'final' });
     await until(() => server.heldCount === 1);
-    const finals = [1, 2, 3].map((i) => scheduler.transcribe(audio, { prompt: `f${i}`, priority: 'final' }));
-    const partials = [1, 2].map((i) => scheduler.transcribe(audio, { prompt: `p${i}`, priority: 'partial', streamKey: `s${i}` }));
+    const finals = [1, 2, 3].map((i) =>
+      scheduler.transcribe(audio, { prompt: `f${i}`, priority: 'final' }),
+    );
+    const partials = [1, 2].map((i) =>
+      scheduler.transcribe(audio, { prompt: `p${i}`, priority: 'partial', streamKey: `s${i}` }),
+    );
     expect(await partials[0]).toBeNull();
     expect(await partials[1]).toBeNull();
     expect(scheduler.queueDepth).toBe(3);
@@ -90,7 +126,9 @@ describe('asr scheduler', () => {
       },
     };
     const scheduler = createAsrScheduler({ engine: batching, maxBatch: 3 });
-    const results = await Promise.all([1, 2, 3, 4, 5].map(() => scheduler.transcribe(audio, { priority: 'final' })));
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5].map(() => scheduler.transcribe(audio, { priority: 'final' })),
+    );
     expect(results.every((r) => r?.text === 'hello there world')).toBe(true);
     // The first request starts alone; the four that queued behind it go as batches of 3 and 1.
     expect(sizes).toEqual([3]);
@@ -102,7 +140,9 @@ describe('asr scheduler', () => {
     const busy = scheduler.transcribe(audio, { prompt: 'busy' });
     await until(() => server.heldCount === 1);
     const controller = new AbortController();
-    const queued = scheduler.transcribe(audio, { prompt: 'queued', signal: controller.signal }).catch((e: unknown) => e);
+    const queued = scheduler
+      .transcribe(audio, { prompt: 'queued', signal: controller.signal })
+      .catch((e: unknown) => e);
     controller.abort(new Error('left'));
     expect(((await queued) as Error).message).toBe('left');
     expect(scheduler.queueDepth).toBe(0);

@@ -88,10 +88,16 @@ export async function startTranscriptionsTestDouble(): Promise<TranscriptionsTes
       case 'hang':
         return;
       case 'gated':
-        held.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: fields.prompt?.[0] ?? '' })));
+        held.push(() =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ text: fields.prompt?.[0] ?? '' })),
+        );
         return;
       case 'error':
-        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"boom"}}');
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end('{"error":{"message":"boom"}}');
         return;
       case 'bad-json':
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"text": ');
@@ -101,7 +107,9 @@ export async function startTranscriptionsTestDouble(): Promise<TranscriptionsTes
           res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"format"}');
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: ' hello world' }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ text: ' hello world' }));
         return;
       case 'verbose':
         res.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -110,8 +118,22 @@ export async function startTranscriptionsTestDouble(): Promise<TranscriptionsTes
             language: 'english',
             duration: seconds,
             segments: [
-              { start: 0, end: seconds / 2, text: ' hello there', avg_logprob: -0.2, compression_ratio: 1.1, no_speech_prob: 0.01 },
-              { start: seconds / 2, end: seconds + 5, text: ' world', avg_logprob: -0.4, compression_ratio: 1.0, no_speech_prob: 0.03 },
+              {
+                start: 0,
+                end: seconds / 2,
+                text: ' hello there',
+                avg_logprob: -0.2,
+                compression_ratio: 1.1,
+                no_speech_prob: 0.01,
+              },
+              {
+                start: seconds / 2,
+                end: seconds + 5,
+                text: ' world',
+                avg_logprob: -0.4,
+                compression_ratio: 1.0,
+                no_speech_prob: 0.03,
+              },
             ],
             words: [
               { word: 'hello', start: 0, end: 0.3 },

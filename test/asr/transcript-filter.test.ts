@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compressionRatio, hasRepetition, judgeTranscript } from '../../src/asr/transcript-filter.js';
+import {
+  compressionRatio,
+  hasRepetition,
+  judgeTranscript,
+} from '../../src/asr/transcript-filter.js';
 import { splitWords, LocalAgreement } from '../../src/asr/local-agreement.js';
 
 const quiet = new Float32Array(16_000).fill(0.001);
@@ -25,9 +29,13 @@ describe('transcript filter', () => {
   });
 
   it('drops a decode the model marks as no speech unless it is confident', () => {
-    expect(judgeTranscript({ text: 'hello there', noSpeechProb: 0.9, avgLogprob: -1.5 }, loud)).toBe('no-speech');
+    expect(
+      judgeTranscript({ text: 'hello there', noSpeechProb: 0.9, avgLogprob: -1.5 }, loud),
+    ).toBe('no-speech');
     expect(judgeTranscript({ text: 'hello there', noSpeechProb: 0.9 }, loud)).toBe('no-speech');
-    expect(judgeTranscript({ text: 'hello there', noSpeechProb: 0.9, avgLogprob: -0.2 }, loud)).toBeNull();
+    expect(
+      judgeTranscript({ text: 'hello there', noSpeechProb: 0.9, avgLogprob: -0.2 }, loud),
+    ).toBeNull();
   });
 
   it('drops known hallucinations on low-energy audio only', () => {
@@ -68,7 +76,10 @@ describe('LocalAgreement-2', () => {
     expect(la.frozenText).toBe('alpha beta gamma delta');
     la.update('epsilon');
     la.update('epsilon zeta');
-    expect(la.state).toMatchObject({ committed: 'alpha beta gamma delta epsilon', tentative: 'zeta' });
+    expect(la.state).toMatchObject({
+      committed: 'alpha beta gamma delta epsilon',
+      tentative: 'zeta',
+    });
     expect(splitWords(' a  b ')).toEqual(['a', 'b']);
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ALAW_TO_INT16, MULAW_TO_INT16, linearToALaw, linearToMuLaw } from '../../src/audio/g711.js';
+import {
+  ALAW_TO_INT16,
+  MULAW_TO_INT16,
+  linearToALaw,
+  linearToMuLaw,
+} from '../../src/audio/g711.js';
 
 describe('G.711', () => {
   it('decodes mu-law to the full 16-bit scale of the standard table', () => {

@@ -18,14 +18,18 @@ describe('wav', () => {
 
   it('refuses a file cut short of its declared data, and reads an open-ended stream', () => {
     const full = encodeWav([Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i / 9))], 16000);
-    expect(() => parseWav(full.subarray(0, 100))).toThrow(/truncated: the data chunk declares 2000 bytes, 56 are there/);
+    expect(() => parseWav(full.subarray(0, 100))).toThrow(
+      /truncated: the data chunk declares 2000 bytes, 56 are there/,
+    );
     const streamed = full.slice();
     new DataView(streamed.buffer).setUint32(40, 0xffffffff, true);
     expect(parseWav(streamed.subarray(0, 144)).channels[0]!.length).toBe(50);
   });
 
   it('rejects bytes that are not a WAV file', () => {
-    expect(() => parseWav(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]))).toThrow(WavFormatError);
+    expect(() => parseWav(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]))).toThrow(
+      WavFormatError,
+    );
   });
 });
 

@@ -14,8 +14,12 @@ import { ServerTestDouble } from '../../client-sdk/test/server-test-double.js';
 function capture(): { out(): string; err(): string } {
   let out = '';
   let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += chunk.toString()), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += chunk.toString()), true));
+  vi.spyOn(process.stdout, 'write').mockImplementation(
+    (chunk: string | Uint8Array) => ((out += chunk.toString()), true),
+  );
+  vi.spyOn(process.stderr, 'write').mockImplementation(
+    (chunk: string | Uint8Array) => ((err += chunk.toString()), true),
+  );
   return { out: () => out, err: () => err };
 }
 
@@ -44,7 +48,9 @@ describe('undertone talk', () => {
   it('exits 1 with one line, no stack trace, when nothing listens or the file is not a WAV', async () => {
     const io = capture();
     expect(await talkCommand([toneWav(0.2), '--url', 'ws://127.0.0.1:1'])).toBe(1);
-    expect(io.err()).toMatch(/^undertone talk: cannot start a session at ws:\/\/127\.0\.0\.1:1: .+\n$/);
+    expect(io.err()).toMatch(
+      /^undertone talk: cannot start a session at ws:\/\/127\.0\.0\.1:1: .+\n$/,
+    );
     expect(io.err()).not.toMatch(/\n\s+at /);
 
     const notWav = join(mkdtempSync(join(tmpdir(), 'talk-')), 'x.wav');
@@ -56,14 +62,33 @@ describe('undertone talk', () => {
   it('streams a file in Opus and prints one JSON event per line, ending with session.ended', async () => {
     double = await ServerTestDouble.start({ prosodyEveryFrames: 10 });
     const io = capture();
-    const code = await talkCommand([toneWav(0.5), '--url', double.url, '--json', '--fast', '--mode', 'transcribe', '--tail-ms', '200']);
+    const code = await talkCommand([
+      toneWav(0.5),
+      '--url',
+      double.url,
+      '--json',
+      '--fast',
+      '--mode',
+      'transcribe',
+      '--tail-ms',
+      '200',
+    ]);
 
     expect(code).toBe(0);
-    const events = io.out().trim().split('\n').map((line) => JSON.parse(line) as { type: string; stats?: { frames: number } });
+    const events = io
+      .out()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; stats?: { frames: number } });
     expect(events[0]!.type).toBe('session.started');
     expect(events.at(-1)).toMatchObject({ type: 'session.ended', stats: { frames: 35 } });
     expect(events.filter((e) => e.type === 'prosody')).toHaveLength(3);
-    expect(double.session.start).toMatchObject({ mode: 'transcribe', audio: { codec: 'opus', sampleRateHz: 16000, channels: 1, frameMs: 20 } });
-    expect(double.session.frames.map((f) => f.seq)).toEqual(Array.from({ length: 35 }, (_, i) => i));
+    expect(double.session.start).toMatchObject({
+      mode: 'transcribe',
+      audio: { codec: 'opus', sampleRateHz: 16000, channels: 1, frameMs: 20 },
+    });
+    expect(double.session.frames.map((f) => f.seq)).toEqual(
+      Array.from({ length: 35 }, (_, i) => i),
+    );
   });
 });

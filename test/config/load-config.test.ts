@@ -22,12 +22,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: { UNDERTONE_SERVER_PORT: 'abc' } })).toThrow(
       /server\.port \(from UNDERTONE_SERVER_PORT\): expected a number/,
     );
-    expect(() => loadConfig({ env: {}, overrides: { 'server.port': '70000' } })).toThrow(/server\.port/);
-    expect(() => loadConfig({ env: {}, overrides: { 'nope.x': '1' } })).toThrow(/nope\.x \(from --set nope\.x\): no such setting/);
+    expect(() => loadConfig({ env: {}, overrides: { 'server.port': '70000' } })).toThrow(
+      /server\.port/,
+    );
+    expect(() => loadConfig({ env: {}, overrides: { 'nope.x': '1' } })).toThrow(
+      /nope\.x \(from --set nope\.x\): no such setting/,
+    );
   });
 
   it('rejects conflicting options', () => {
-    expect(() => loadConfig({ env: {}, overrides: { 'server.authRequired': true } })).toThrow(/apiKeys/);
+    expect(() => loadConfig({ env: {}, overrides: { 'server.authRequired': true } })).toThrow(
+      /apiKeys/,
+    );
   });
 
   it('maps nested camelCase paths to upper snake env names', () => {
@@ -40,7 +46,11 @@ describe('loadConfig', () => {
       /vad\.activationThreshold \(from --set vad\.activationThreshold\): Too big/,
     );
     expect(() =>
-      loadConfig({ env: {}, overrides: { 'server.port': '70000' }, overrideOrigins: { 'server.port': '--port' } }),
+      loadConfig({
+        env: {},
+        overrides: { 'server.port': '70000' },
+        overrideOrigins: { 'server.port': '--port' },
+      }),
     ).toThrow(/server\.port \(from --port\)/);
     expect(() => loadConfig({ env: { UNDERTONE_SESSION_MODE: 'karaoke' } })).toThrow(
       /session\.mode \(from UNDERTONE_SESSION_MODE\)/,
@@ -53,23 +63,31 @@ describe('loadConfig', () => {
       writeFileSync(join(dir, name), text);
       return join(dir, name);
     };
-    expect(() => loadConfig({ env: {}, file: write('array.json', '[1,2]') })).toThrow(/must hold a JSON object/);
-    expect(() => loadConfig({ env: {}, file: write('typo.json', '{"server":{"prot":9000}}') })).toThrow(
-      /server\.prot \(from .*typo\.json\): no such setting/,
+    expect(() => loadConfig({ env: {}, file: write('array.json', '[1,2]') })).toThrow(
+      /must hold a JSON object/,
     );
-    expect(() => loadConfig({ env: {}, file: write('range.json', '{"vad":{"activationThreshold":2}}') })).toThrow(
-      /vad\.activationThreshold \(from .*range\.json\)/,
-    );
-    expect(loadConfig({ env: {}, file: write('ok.json', '{"server":{"port":9001}}') }).server.port).toBe(9001);
+    expect(() =>
+      loadConfig({ env: {}, file: write('typo.json', '{"server":{"prot":9000}}') }),
+    ).toThrow(/server\.prot \(from .*typo\.json\): no such setting/);
+    expect(() =>
+      loadConfig({ env: {}, file: write('range.json', '{"vad":{"activationThreshold":2}}') }),
+    ).toThrow(/vad\.activationThreshold \(from .*range\.json\)/);
+    expect(
+      loadConfig({ env: {}, file: write('ok.json', '{"server":{"port":9001}}') }).server.port,
+    ).toBe(9001);
   });
 
   it('takes lists as JSON arrays or comma-separated text', () => {
-    const json = loadConfig({ env: {}, overrides: { 'server.apiKeys': '["secretkey1","secretkey2"]' } });
+    const json = loadConfig({
+      env: {},
+      overrides: { 'server.apiKeys': '["secretkey1","secretkey2"]' },
+    });
     expect(json.server.apiKeys).toEqual(['secretkey1', 'secretkey2']);
-    expect(loadConfig({ env: {}, overrides: { 'server.apiKeys': '[]' } }).server.apiKeys).toEqual([]);
-    expect(loadConfig({ env: { UNDERTONE_SERVER_API_KEYS: 'secretkey1, secretkey2' } }).server.apiKeys).toEqual([
-      'secretkey1',
-      'secretkey2',
-    ]);
+    expect(loadConfig({ env: {}, overrides: { 'server.apiKeys': '[]' } }).server.apiKeys).toEqual(
+      [],
+    );
+    expect(
+      loadConfig({ env: { UNDERTONE_SERVER_API_KEYS: 'secretkey1, secretkey2' } }).server.apiKeys,
+    ).toEqual(['secretkey1', 'secretkey2']);
   });
 });

@@ -33,7 +33,14 @@ describe('CallMetrics', () => {
 
   it('is due once per interval of audio', () => {
     const m = new CallMetrics({ tracks: 1, customerTrack: 0, intervalMs: 1000 });
-    expect([500, 1000, 1500, 2100, 2200, 5000].map((t) => m.due(t))).toEqual([false, true, false, true, false, true]);
+    expect([500, 1000, 1500, 2100, 2200, 5000].map((t) => m.due(t))).toEqual([
+      false,
+      true,
+      false,
+      true,
+      false,
+      true,
+    ]);
   });
 
   it('finds the customer track by role', () => {

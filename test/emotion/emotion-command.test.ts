@@ -15,7 +15,8 @@ function rng(seed: number): () => number {
   };
 }
 
-const rule = (energyZ: number, textValence: number) => (energyZ > 1 && textValence < 0 ? 'angry' : 'neutral');
+const rule = (energyZ: number, textValence: number) =>
+  energyZ > 1 && textValence < 0 ? 'angry' : 'neutral';
 
 let out = '';
 beforeEach(() => {
@@ -39,7 +40,18 @@ describe('undertone emotion fit', () => {
     writeFileSync(join(dir, 'train.csv'), `${lines.join('\n')}\n`);
     const weights = join(dir, 'w.json');
 
-    expect(await emotionCommand(['fit', join(dir, 'train.csv'), '--out', weights, '--iterations', '3000', '--l2', '0'])).toBe(0);
+    expect(
+      await emotionCommand([
+        'fit',
+        join(dir, 'train.csv'),
+        '--out',
+        weights,
+        '--iterations',
+        '3000',
+        '--l2',
+        '0',
+      ]),
+    ).toBe(0);
     const heldOut = Number(/held-out accuracy ([\d.]+)/.exec(out)?.[1]);
     expect(heldOut).toBeGreaterThan(0.9);
 
@@ -49,13 +61,27 @@ describe('undertone emotion fit', () => {
     for (let i = 0; i < 200; i++) {
       const e = fresh();
       const t = fresh() / 2;
-      const p = model.probabilities({ energyZ: e, textValence: t, f0Z: fresh(), rateZ: 0, voicedZ: 0, textEmphasis: 0 });
+      const p = model.probabilities({
+        energyZ: e,
+        textValence: t,
+        f0Z: fresh(),
+        rateZ: 0,
+        voicedZ: 0,
+        textEmphasis: 0,
+      });
       if (model.labels[p.indexOf(Math.max(...p))] === rule(e, t)) right++;
     }
     expect(right / 200).toBeGreaterThan(0.9);
     // Deep inside each region the rule holds without exception.
     const clear = (e: number, t: number) => {
-      const p = model.probabilities({ energyZ: e, textValence: t, f0Z: 0, rateZ: 0, voicedZ: 0, textEmphasis: 0 });
+      const p = model.probabilities({
+        energyZ: e,
+        textValence: t,
+        f0Z: 0,
+        rateZ: 0,
+        voicedZ: 0,
+        textEmphasis: 0,
+      });
       return model.labels[p.indexOf(Math.max(...p))];
     };
     expect(clear(2, -0.6)).toBe('angry');
@@ -66,8 +92,17 @@ describe('undertone emotion fit', () => {
   it('extracts features from a wav,text,label file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ut-fit-wav-'));
     const rows = ['wav,text,label'];
-    const tsv = readFileSync(join(FIXTURE_DIR, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(1);
-    const labels: Record<string, string> = { neutral_calm: 'neutral', positive_happy: 'happy', negative_angry: 'angry', negative_sad: 'sad', negated_positive: 'neutral' };
+    const tsv = readFileSync(join(FIXTURE_DIR, 'transcripts.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
+    const labels: Record<string, string> = {
+      neutral_calm: 'neutral',
+      positive_happy: 'happy',
+      negative_angry: 'angry',
+      negative_sad: 'sad',
+      negated_positive: 'neutral',
+    };
     for (const line of tsv) {
       const [file, , text] = line.split('\t');
       copyFileSync(join(FIXTURE_DIR, file!), join(dir, file!));
@@ -75,7 +110,9 @@ describe('undertone emotion fit', () => {
     }
     writeFileSync(join(dir, 'rec.csv'), rows.join('\n'));
     const weights = join(dir, 'w.json');
-    expect(await emotionCommand(['fit', join(dir, 'rec.csv'), '--out', weights, '--holdout', '0'])).toBe(0);
+    expect(
+      await emotionCommand(['fit', join(dir, 'rec.csv'), '--out', weights, '--holdout', '0']),
+    ).toBe(0);
     expect(out).toMatch(/train accuracy 1\.000/);
     expect(SoftmaxModel.load(weights).features).toHaveLength(6);
   });
@@ -90,6 +127,9 @@ describe('undertone emotion fit', () => {
   });
 
   it('parses quoted CSV fields', () => {
-    expect(parseCsv('a,b\r\n"x, ""y""",2\n\n')).toEqual([['a', 'b'], ['x, "y"', '2']]);
+    expect(parseCsv('a,b\r\n"x, ""y""",2\n\n')).toEqual([
+      ['a', 'b'],
+      ['x, "y"', '2'],
+    ]);
   });
 });

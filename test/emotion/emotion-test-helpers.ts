@@ -9,7 +9,10 @@ import { silentLogger } from '../../src/log/logger.js';
 import { ProsodyTracker } from '../../src/prosody/prosody-tracker.js';
 import type { EmotionResult } from '../../src/pipeline/stage-ports.js';
 import { defaultModel } from '../../src/emotion/fusion.js';
-import { TrackEmotion, type TrackEmotionOptions } from '../../src/emotion/track-emotion-observer.js';
+import {
+  TrackEmotion,
+  type TrackEmotionOptions,
+} from '../../src/emotion/track-emotion-observer.js';
 
 export const FIXTURE_DIR = join(import.meta.dirname, '../fixtures/emotion');
 
@@ -21,7 +24,10 @@ export interface EmotionFixture {
 
 /** The fixtures listed in transcripts.tsv, as 16 kHz floats. */
 export function loadEmotionFixtures(): Map<string, EmotionFixture> {
-  const rows = readFileSync(join(FIXTURE_DIR, 'transcripts.tsv'), 'utf8').trim().split('\n').slice(1);
+  const rows = readFileSync(join(FIXTURE_DIR, 'transcripts.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);
   const out = new Map<string, EmotionFixture>();
   for (const row of rows) {
     const [file, , text] = row.split('\t');
@@ -60,5 +66,10 @@ export function runUtterance(
 }
 
 export function newObserver(options: Partial<TrackEmotionOptions> = {}): TrackEmotion {
-  return new TrackEmotion({ model: defaultModel(), updateIntervalMs: 400, log: silentLogger, ...options });
+  return new TrackEmotion({
+    model: defaultModel(),
+    updateIntervalMs: 400,
+    log: silentLogger,
+    ...options,
+  });
 }

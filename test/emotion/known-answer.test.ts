@@ -13,7 +13,10 @@ beforeAll(() => {
   for (const [name, fixture] of loadEmotionFixtures()) {
     const results = runUtterance(newObserver(), fixture.samples, fixture.text);
     finals.set(name, results.find((r) => r.type === 'emotion.final')!);
-    updates.set(name, results.filter((r) => r.type === 'emotion.update'));
+    updates.set(
+      name,
+      results.filter((r) => r.type === 'emotion.update'),
+    );
   }
 });
 

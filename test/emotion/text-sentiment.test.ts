@@ -34,7 +34,9 @@ describe('textSentiment', () => {
   it('weighs ALL CAPS and exclamations as emphasis', () => {
     expect(v('this is TERRIBLE')).toBeLessThan(v('this is terrible'));
     expect(v('this is terrible!!!')).toBeLessThan(v('this is terrible'));
-    expect(textSentiment('this is terrible!!!').emphasis).toBeGreaterThan(textSentiment('this is terrible').emphasis);
+    expect(textSentiment('this is terrible!!!').emphasis).toBeGreaterThan(
+      textSentiment('this is terrible').emphasis,
+    );
   });
 
   it('lets the clause after "but" dominate', () => {

@@ -13,10 +13,17 @@ import { loadEmotionFixtures, newObserver, runUtterance } from './emotion-test-h
 const fixtures = loadEmotionFixtures();
 const config = loadConfig({ env: {}, overrides: { 'log.level': 'silent' } });
 const start = (extra: Partial<SessionStartMessage> = {}): SessionStartMessage => ({
-  type: 'session.start', version: 1, mode: 'transcribe',
-  audio: { codec: 'pcm16', sampleRateHz: 16000, channels: 2, frameMs: 20 }, ...extra,
+  type: 'session.start',
+  version: 1,
+  mode: 'transcribe',
+  audio: { codec: 'pcm16', sampleRateHz: 16000, channels: 2, frameMs: 20 },
+  ...extra,
 });
-const ctx = (s: SessionStartMessage, cfg = config): StageContext => ({ config: cfg, start: s, log: silentLogger });
+const ctx = (s: SessionStartMessage, cfg = config): StageContext => ({
+  config: cfg,
+  start: s,
+  log: silentLogger,
+});
 
 describe('createEmotionObserverFactory', () => {
   it('returns no observer where emotion is off for the session, the channel or the server', () => {
@@ -27,20 +34,36 @@ describe('createEmotionObserverFactory', () => {
     expect(factory(ctx(perChannel), { index: 0 })).toBeDefined();
     expect(factory(ctx(perChannel), { index: 1 })).toBeUndefined();
     const off = loadConfig({ env: {}, overrides: { 'emotion.enabled': false } });
-    expect(createEmotionObserverFactory(off, silentLogger)(ctx(start(), off), { index: 0 })).toBeUndefined();
+    expect(
+      createEmotionObserverFactory(off, silentLogger)(ctx(start(), off), { index: 0 }),
+    ).toBeUndefined();
   });
 
   it('stops boot with UT_ERR_BAD_WEIGHTS on a malformed weights file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ut-emotion-'));
     const file = join(dir, 'w.json');
-    writeFileSync(file, JSON.stringify({ format: 'undertone-emotion-weights', features: ['loudness'], labels: ['angry', 'neutral'] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        format: 'undertone-emotion-weights',
+        features: ['loudness'],
+        labels: ['angry', 'neutral'],
+      }),
+    );
     const cfg = loadConfig({ env: {}, overrides: { 'emotion.weightsFile': file } });
-    expect(() => createEmotionObserverFactory(cfg, silentLogger)).toThrow(expect.objectContaining({ code: 'UT_ERR_BAD_WEIGHTS' }));
+    expect(() => createEmotionObserverFactory(cfg, silentLogger)).toThrow(
+      expect.objectContaining({ code: 'UT_ERR_BAD_WEIGHTS' }),
+    );
   });
 
   it('skips an absent text model folder and still emits finals', async () => {
-    const cfg = loadConfig({ env: {}, overrides: { 'emotion.textModel': '/nonexistent/sentiment-model' } });
-    const observer = createEmotionObserverFactory(cfg, silentLogger)(ctx(start(), cfg), { index: 0 })!;
+    const cfg = loadConfig({
+      env: {},
+      overrides: { 'emotion.textModel': '/nonexistent/sentiment-model' },
+    });
+    const observer = createEmotionObserverFactory(cfg, silentLogger)(ctx(start(), cfg), {
+      index: 0,
+    })!;
     const results: EmotionResult[] = [];
     observer.results.subscribe((r) => results.push(r));
     const angry = fixtures.get('negative_angry')!;
@@ -58,7 +81,12 @@ describe('createEmotionObserverFactory', () => {
 describe('TrackEmotion', () => {
   it('emits updates every updateIntervalMs of speech and a final with the segment id', () => {
     const calm = fixtures.get('neutral_calm')!;
-    const results = runUtterance(newObserver({ updateIntervalMs: 500 }), calm.samples, calm.text, 'seg-7');
+    const results = runUtterance(
+      newObserver({ updateIntervalMs: 500 }),
+      calm.samples,
+      calm.text,
+      'seg-7',
+    );
     const updates = results.filter((r) => r.type === 'emotion.update');
     const durationMs = (calm.samples.length / 16000) * 1000;
     expect(updates.length).toBeGreaterThanOrEqual(Math.floor(durationMs / 500) - 2);
@@ -91,7 +119,9 @@ describe('TrackEmotion', () => {
     const tracker = new ProsodyTracker();
     const arousal: number[] = [];
     for (let i = 0; i < 8; i++) {
-      const final = runUtterance(observer, loud, calm.text, `s${i}`, tracker).find((r) => r.type === 'emotion.final')!;
+      const final = runUtterance(observer, loud, calm.text, `s${i}`, tracker).find(
+        (r) => r.type === 'emotion.final',
+      )!;
       arousal.push(final.arousal);
     }
     expect(arousal[0]).toBeGreaterThan(0.3);

@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe } from 'vitest';
 
-export const SHARED_DIR = resolve(process.env.UNDERTONE_SHARED_DIR ?? join(process.cwd(), '..', 'shared'));
+export const SHARED_DIR = resolve(
+  process.env.UNDERTONE_SHARED_DIR ?? join(process.cwd(), '..', 'shared'),
+);
 export const SHARED_AUDIO_DIR = join(SHARED_DIR, 'audio');
 export const SHARED_MODELS_DIR = join(SHARED_DIR, 'models');
 export const hasSharedAudio = existsSync(join(SHARED_AUDIO_DIR, 'MANIFEST.md'));

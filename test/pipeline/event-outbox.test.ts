@@ -6,7 +6,10 @@ import type { SessionSink } from '../../src/pipeline/types.js';
 
 function sink() {
   const events: Array<{ event: ServerEvent; index?: number }> = [];
-  const s: SessionSink = { event: (event, index) => events.push({ event, index }), audio: () => undefined };
+  const s: SessionSink = {
+    event: (event, index) => events.push({ event, index }),
+    audio: () => undefined,
+  };
   return { s, events };
 }
 const pong = (id: number) => ({ type: 'pong' as const, id, clientTimeMs: 0, serverTimeMs: 0 });
@@ -17,7 +20,9 @@ describe('EventOutbox', () => {
     const outbox = new EventOutbox('ses_1', a.s, silentLogger);
     outbox.emit(pong(1), 12.4);
     outbox.emit(pong(2), 40);
-    expect(a.events.map((e) => [e.event.sessionId, e.event.timeMs, e.event.eventIndex, e.index])).toEqual([
+    expect(
+      a.events.map((e) => [e.event.sessionId, e.event.timeMs, e.event.eventIndex, e.index]),
+    ).toEqual([
       ['ses_1', 12, 0, 0],
       ['ses_1', 40, 1, 1],
     ]);
@@ -51,7 +56,16 @@ describe('EventOutbox', () => {
   });
 
   it('survives a sink that throws', () => {
-    const outbox = new EventOutbox('ses_1', { event: () => { throw new Error('gone'); }, audio: () => undefined }, silentLogger);
+    const outbox = new EventOutbox(
+      'ses_1',
+      {
+        event: () => {
+          throw new Error('gone');
+        },
+        audio: () => undefined,
+      },
+      silentLogger,
+    );
     expect(() => outbox.emit(pong(1), 0)).not.toThrow();
   });
 });

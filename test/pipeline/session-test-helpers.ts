@@ -14,11 +14,21 @@ import { TransformersLocalEngine } from '../../src/llm/engines/transformers-loca
 import { TransformersTtsEngine } from '../../src/tts/engines/transformers-tts.js';
 import { ensureFixtures } from '../../src/models/fixtures/index.js';
 import type { ServerEvent, ServerEventType } from '../../src/protocol/messages.js';
-import type { AgentAudioFrame, Engines, SessionSink, VoiceSession } from '../../src/pipeline/types.js';
+import type {
+  AgentAudioFrame,
+  Engines,
+  SessionSink,
+  VoiceSession,
+} from '../../src/pipeline/types.js';
 import { SHARED_MODELS_DIR } from '../helpers/shared-audio.js';
 
-export function testConfig(overrides: Record<string, string | number | boolean> = {}): UndertoneConfig {
-  return loadConfig({ env: {}, overrides: { 'log.level': 'silent', 'llm.temperature': 0, ...overrides } });
+export function testConfig(
+  overrides: Record<string, string | number | boolean> = {},
+): UndertoneConfig {
+  return loadConfig({
+    env: {},
+    overrides: { 'log.level': 'silent', 'llm.temperature': 0, ...overrides },
+  });
 }
 
 export interface RecordedAudio {
@@ -39,7 +49,8 @@ type EventOfType<T extends ServerEventType> = ServerEvent extends infer E
 export class RecordingSink implements SessionSink {
   readonly events: Array<ServerEvent & { wallMs: number }> = [];
   readonly audioFrames: RecordedAudio[] = [];
-  private waiters: Array<{ test: (e: ServerEvent) => boolean; resolve: (e: ServerEvent) => void }> = [];
+  private waiters: Array<{ test: (e: ServerEvent) => boolean; resolve: (e: ServerEvent) => void }> =
+    [];
   onAudio?: (frame: AgentAudioFrame) => void;
 
   event(event: ServerEvent): void {
@@ -61,7 +72,9 @@ export class RecordingSink implements SessionSink {
   }
 
   of<T extends ServerEventType>(type: T): Array<EventOfType<T> & { wallMs: number }> {
-    return this.events.filter((e) => e.type === type) as Array<Extract<ServerEvent, { type: T }> & { wallMs: number }>;
+    return this.events.filter((e) => e.type === type) as Array<
+      Extract<ServerEvent, { type: T }> & { wallMs: number }
+    >;
   }
 
   /** Resolves with the first event (past or future) that passes `test`. */
@@ -71,14 +84,21 @@ export class RecordingSink implements SessionSink {
     const seen = this.events.find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`event not seen within ${timeoutMs} ms; got ${this.types().join(',')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`event not seen within ${timeoutMs} ms; got ${this.types().join(',')}`)),
+        timeoutMs,
+      );
       this.waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) });
     });
   }
 }
 
 export const isType =
-  <T extends ServerEventType>(type: T, also: (e: Extract<ServerEvent, { type: T }>) => boolean = () => true) =>
+  <T extends ServerEventType>(
+    type: T,
+    also: (e: Extract<ServerEvent, { type: T }>) => boolean = () => true,
+  ) =>
   (e: ServerEvent): e is Extract<ServerEvent, { type: T }> =>
     e.type === type && also(e as Extract<ServerEvent, { type: T }>);
 
@@ -93,14 +113,19 @@ export function readWav16k(path: string): Float32Array {
 export function pcm16(samples: Float32Array): Uint8Array {
   const out = new Uint8Array(samples.length * 2);
   const view = new DataView(out.buffer);
-  samples.forEach((v, i) => view.setInt16(i * 2, Math.round(Math.max(-1, Math.min(1, v)) * 32767), true));
+  samples.forEach((v, i) =>
+    view.setInt16(i * 2, Math.round(Math.max(-1, Math.min(1, v)) * 32767), true),
+  );
   return out;
 }
 
 /** PCM16 LE payload back to floats. */
 export function fromPcm16(bytes: Uint8Array): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Float32Array.from({ length: bytes.byteLength / 2 }, (_, i) => view.getInt16(i * 2, true) / 32768);
+  return Float32Array.from(
+    { length: bytes.byteLength / 2 },
+    (_, i) => view.getInt16(i * 2, true) / 32768,
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -113,7 +138,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function feed(
   session: VoiceSession,
   samples: Float32Array,
-  options: { realtime?: boolean; startSample?: number; mix?: (at: number, frame: Float32Array) => void } = {},
+  options: {
+    realtime?: boolean;
+    startSample?: number;
+    mix?: (at: number, frame: Float32Array) => void;
+  } = {},
 ): Promise<void> {
   const frame = 320;
   const t0 = performance.now();
@@ -125,7 +154,7 @@ export async function feed(
     session.pushAudio(pcm16(chunk), { seq: seq, timestampMs: seq * 20 });
     seq++;
     if (options.realtime) {
-      const due = t0 + ((at + frame) / 16);
+      const due = t0 + (at + frame) / 16;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
     } else if (seq % 25 === 0) {
@@ -144,16 +173,36 @@ export interface RealEngines extends Engines {
  * from ../shared/models when present (else the transformers.js llama fixture), the VITS fixture.
  */
 export async function createRealEngines(config: UndertoneConfig): Promise<RealEngines> {
-  const folders = await ensureFixtures(undefined, ['whisper-tiny-random', 'llama-tiny-random', 'mms-tts-tiny-random']);
+  const folders = await ensureFixtures(undefined, [
+    'whisper-tiny-random',
+    'llama-tiny-random',
+    'mms-tts-tiny-random',
+  ]);
   const vad = await createSileroVadEngine({ model: config.vad.model, threads: 1 });
-  const asr = await createWhisperLocalAsr({ modelDir: folders['whisper-tiny-random']!, threads: 1 });
+  const asr = await createWhisperLocalAsr({
+    modelDir: folders['whisper-tiny-random']!,
+    threads: 1,
+  });
   const gguf = join(SHARED_MODELS_DIR, 'stories260K.gguf');
   const llmKind = existsSync(gguf) ? 'llama-cpp' : 'transformers';
   const llm =
     llmKind === 'llama-cpp'
-      ? await LlamaCppEngine.create({ modelPath: gguf, threads: 1, maxTokens: config.llm.maxTokens, temperature: 0 })
-      : await TransformersLocalEngine.create({ modelDir: folders['llama-tiny-random']!, threads: 1, maxTokens: config.llm.maxTokens, temperature: 0 });
-  const tts = await TransformersTtsEngine.create({ modelDir: folders['mms-tts-tiny-random']!, chunkMs: 20 });
+      ? await LlamaCppEngine.create({
+          modelPath: gguf,
+          threads: 1,
+          maxTokens: config.llm.maxTokens,
+          temperature: 0,
+        })
+      : await TransformersLocalEngine.create({
+          modelDir: folders['llama-tiny-random']!,
+          threads: 1,
+          maxTokens: config.llm.maxTokens,
+          temperature: 0,
+        });
+  const tts = await TransformersTtsEngine.create({
+    modelDir: folders['mms-tts-tiny-random']!,
+    chunkMs: 20,
+  });
   return {
     vad,
     asr,

@@ -16,7 +16,14 @@ import type { SessionStartMessage } from '../../src/protocol/messages.js';
 import type { EmotionObserverFactory, EmotionResult } from '../../src/pipeline/stage-ports.js';
 import { describeWithSharedAudio, sharedAudio } from '../helpers/shared-audio.js';
 import { LlmTestDouble, TtsTestDouble } from './engine-test-doubles.js';
-import { createRealEngines, feed, readWav16k, RecordingSink, testConfig, type RealEngines } from './session-test-helpers.js';
+import {
+  createRealEngines,
+  feed,
+  readWav16k,
+  RecordingSink,
+  testConfig,
+  type RealEngines,
+} from './session-test-helpers.js';
 
 const pcmStart: SessionStartMessage = {
   type: 'session.start',
@@ -37,24 +44,46 @@ describeWithSharedAudio('createSession', () => {
   it('emits session.started at creation and answers ping with pong', async () => {
     const sink = new RecordingSink();
     const session = createSession(pcmStart, { config, engines, log: silentLogger, sink });
-    expect(sink.events[0]).toMatchObject({ type: 'session.started', mode: 'transcribe', tracks: 1, resumeToken: session.resumeToken, eventIndex: 0 });
+    expect(sink.events[0]).toMatchObject({
+      type: 'session.started',
+      mode: 'transcribe',
+      tracks: 1,
+      resumeToken: session.resumeToken,
+      eventIndex: 0,
+    });
     const before = Date.now();
     session.handleMessage({ type: 'ping', id: 7, clientTimeMs: 123 });
     expect(sink.of('pong')[0]).toMatchObject({ id: 7, clientTimeMs: 123 });
     expect(sink.of('pong')[0]!.serverTimeMs).toBeGreaterThanOrEqual(before);
     session.handleMessage({ type: 'input.text', text: 'hello' });
-    expect(sink.of('error')[0]).toMatchObject({ code: 'UT_ERR_MODE_NOT_SUPPORTED', recoverable: true });
+    expect(sink.of('error')[0]).toMatchObject({
+      code: 'UT_ERR_MODE_NOT_SUPPORTED',
+      recoverable: true,
+    });
     const ended = await session.end('done');
-    expect(ended).toMatchObject({ type: 'session.ended', reason: 'done', stats: { frames: 0, audioMs: 0 } });
+    expect(ended).toMatchObject({
+      type: 'session.ended',
+      reason: 'done',
+      stats: { frames: 0, audioMs: 0 },
+    });
     expect(session.ended).toBe(true);
   });
 
   it('transcribes each channel of a separate stereo call on its own track, with roles', async () => {
-    const wav = parseWav(readFileSync(sharedAudio('telephony/callcenter_dualchannel_L-agent_R-caller.8k_mulaw_stereo.wav')));
+    const wav = parseWav(
+      readFileSync(
+        sharedAudio('telephony/callcenter_dualchannel_L-agent_R-caller.8k_mulaw_stereo.wav'),
+      ),
+    );
     const [left, right] = wav.channels as [Float32Array, Float32Array];
     const sink = new RecordingSink();
     const session = createSession(
-      { ...pcmStart, audio: { codec: 'mulaw', sampleRateHz: 8000, channels: 2, frameMs: 20 }, channelLayout: 'separate', channelRoles: ['agent', 'customer'] },
+      {
+        ...pcmStart,
+        audio: { codec: 'mulaw', sampleRateHz: 8000, channels: 2, frameMs: 20 },
+        channelLayout: 'separate',
+        channelRoles: ['agent', 'customer'],
+      },
       { config: testConfig({ 'asr.partialIntervalMs': 0 }), engines, log: silentLogger, sink },
     );
     // The first 9.5 s: the IVR prompt on the left, the caller from 6 s on the right.
@@ -72,7 +101,9 @@ describeWithSharedAudio('createSession', () => {
     const started = sink.of('vad.speech_started');
     expect(new Set(started.map((e) => e.track))).toEqual(new Set([0, 1]));
     // The caller (right) starts at 6 s; the agent prompt (left) before.
-    expect(Math.min(...started.filter((e) => e.track === 1).map((e) => e.startMs))).toBeGreaterThan(5000);
+    expect(Math.min(...started.filter((e) => e.track === 1).map((e) => e.startMs))).toBeGreaterThan(
+      5000,
+    );
     const finals = sink.of('transcript.final');
     expect(finals.some((f) => f.track === 0 && f.role === 'agent')).toBe(true);
     expect(finals.some((f) => f.track === 1 && f.role === 'customer')).toBe(true);
@@ -92,7 +123,10 @@ describeWithSharedAudio('createSession', () => {
 
   it('batches prosody frames by prosodyIntervalMs and follows session.update', async () => {
     const sink = new RecordingSink();
-    const session = createSession({ ...pcmStart, prosodyIntervalMs: 200 }, { config, engines, log: silentLogger, sink });
+    const session = createSession(
+      { ...pcmStart, prosodyIntervalMs: 200 },
+      { config, engines, log: silentLogger, sink },
+    );
     const speech = readWav16k(sharedAudio('speech/cmuarctic_aew_a0001.wav'));
     await feed(session, speech.subarray(0, 16_000));
     const batches = sink.of('prosody');
@@ -111,9 +145,16 @@ describeWithSharedAudio('createSession', () => {
 
   it('reports undecodable frames as recoverable coded errors and goes on', async () => {
     const sink = new RecordingSink();
-    const session = createSession({ ...pcmStart, audio: { codec: 'opus', sampleRateHz: 48000, channels: 1, frameMs: 20 } }, { config, engines, log: silentLogger, sink });
-    const counted = async (metric: { get(): Promise<{ values: { value: number; labels: object }[] }> }) =>
-      (await metric.get()).values.filter((v) => (v.labels as { codec?: string }).codec === 'opus').reduce((a, v) => a + v.value, 0);
+    const session = createSession(
+      { ...pcmStart, audio: { codec: 'opus', sampleRateHz: 48000, channels: 1, frameMs: 20 } },
+      { config, engines, log: silentLogger, sink },
+    );
+    const counted = async (metric: {
+      get(): Promise<{ values: { value: number; labels: object }[] }>;
+    }) =>
+      (await metric.get()).values
+        .filter((v) => (v.labels as { codec?: string }).codec === 'opus')
+        .reduce((a, v) => a + v.value, 0);
     const framesBefore = await counted(metrics.framesTotal);
     const errorsBefore = await counted(metrics.decodeErrors);
     session.pushAudio(Uint8Array.of(0xff, 0xff, 0xff, 0x01, 0x02), { seq: 0 });
@@ -141,7 +182,16 @@ describeWithSharedAudio('createSession', () => {
     const sink = new RecordingSink();
     const session = createSession(
       { ...pcmStart, mode: 'agent' },
-      { config, engines: { ...engines, llm: new LlmTestDouble({ reply: 'A long reply. '.repeat(20) }), tts: new TtsTestDouble() }, log: silentLogger, sink },
+      {
+        config,
+        engines: {
+          ...engines,
+          llm: new LlmTestDouble({ reply: 'A long reply. '.repeat(20) }),
+          tts: new TtsTestDouble(),
+        },
+        log: silentLogger,
+        sink,
+      },
     );
     session.handleMessage({ type: 'input.text', text: 'hello' });
     await sink.waitFor(() => sink.audioFrames.length > 0 || false, 5000).catch(() => undefined);
@@ -150,7 +200,10 @@ describeWithSharedAudio('createSession', () => {
     await session.end('bye');
     const types = sink.types();
     expect(types.slice(-2)).toEqual(['response.cancelled', 'session.ended']);
-    expect(sink.of('response.cancelled')[0]).toMatchObject({ reason: 'session-end', responseId: sink.of('response.started')[0]!.responseId });
+    expect(sink.of('response.cancelled')[0]).toMatchObject({
+      reason: 'session-end',
+      responseId: sink.of('response.started')[0]!.responseId,
+    });
   });
 
   it('feeds an emotion observer per track and emits what it reports, until turned off', async () => {
@@ -164,7 +217,15 @@ describeWithSharedAudio('createSession', () => {
         final: (segmentId) => {
           seen.push(`final:${segmentId}`);
           const evidence = { voice: {}, textValence: null };
-          results.next({ type: 'emotion.final', segmentId, tags: [{ label: 'neutral', score: 1 }], arousal: 0, valence: 0, uncertain: true, evidence });
+          results.next({
+            type: 'emotion.final',
+            segmentId,
+            tags: [{ label: 'neutral', score: 1 }],
+            arousal: 0,
+            valence: 0,
+            uncertain: true,
+            evidence,
+          });
         },
         results,
         close: () => results.complete(),
@@ -180,10 +241,20 @@ describeWithSharedAudio('createSession', () => {
     expect(seen).toContain(`start:${final.segmentId}`);
     expect(seen).toContain(`final:${final.segmentId}`);
     expect(seen).toContain('prosody:0:true');
-    expect(sink.of('emotion.final')[0]).toMatchObject({ track: 0, segmentId: final.segmentId, sessionId: session.id });
+    expect(sink.of('emotion.final')[0]).toMatchObject({
+      track: 0,
+      segmentId: final.segmentId,
+      sessionId: session.id,
+    });
 
     seen.length = 0;
-    const quiet = createSession(pcmStart, { config, engines, log: silentLogger, sink: new RecordingSink(), emotion });
+    const quiet = createSession(pcmStart, {
+      config,
+      engines,
+      log: silentLogger,
+      sink: new RecordingSink(),
+      emotion,
+    });
     quiet.handleMessage({ type: 'session.update', emotion: { enabled: false } });
     await feed(quiet, speech.subarray(0, 16_000));
     await quiet.end('done');
@@ -192,7 +263,10 @@ describeWithSharedAudio('createSession', () => {
 
   it('runs as transcribe, with a coded error, when agent mode has no LLM or TTS', async () => {
     const sink = new RecordingSink();
-    const session = createSession({ ...pcmStart, mode: 'agent' }, { config, engines: { vad: engines.vad, asr: engines.asr }, log: silentLogger, sink });
+    const session = createSession(
+      { ...pcmStart, mode: 'agent' },
+      { config, engines: { vad: engines.vad, asr: engines.asr }, log: silentLogger, sink },
+    );
     expect(session.mode).toBe('transcribe');
     expect(sink.of('error')[0]).toMatchObject({ code: 'UT_ERR_MODE_NOT_SUPPORTED' });
     await session.end('done');

@@ -57,18 +57,27 @@ class Harness {
   }
 
   of<T extends ServerEvent['type']>(type: T) {
-    return this.events().filter((e) => e.type === type) as Array<Extract<ServerEventBody, { type: T }>>;
+    return this.events().filter((e) => e.type === type) as Array<
+      Extract<ServerEventBody, { type: T }>
+    >;
   }
 
   audio(responseId?: string) {
-    return this.outputs.filter((o): o is Extract<Out, { kind: 'audio' }> => o.kind === 'audio' && (!responseId || o.frame.responseId === responseId));
+    return this.outputs.filter(
+      (o): o is Extract<Out, { kind: 'audio' }> =>
+        o.kind === 'audio' && (!responseId || o.frame.responseId === responseId),
+    );
   }
 
   /** Probability windows of 32 ms over `ms` of caller audio. */
   windows(ms: number, probability: number): void {
     for (let t = 0; t < ms; t += 32) {
       this.positionMs += 32;
-      this.signals.next({ type: 'vad', track: 0, event: { type: 'probability', endMs: this.positionMs, probability } });
+      this.signals.next({
+        type: 'vad',
+        track: 0,
+        event: { type: 'probability', endMs: this.positionMs, probability },
+      });
     }
   }
 
@@ -76,18 +85,43 @@ class Harness {
   utterance(text: string, speechMs = 600): void {
     const segmentId = `seg${++this.segments}`;
     this.windows(256, 0.9);
-    this.signals.next({ type: 'vad', track: 0, event: { type: 'speech-start', startMs: this.positionMs - 256, audio: new Float32Array(0) }, segmentId });
+    this.signals.next({
+      type: 'vad',
+      track: 0,
+      event: { type: 'speech-start', startMs: this.positionMs - 256, audio: new Float32Array(0) },
+      segmentId,
+    });
     this.windows(speechMs - 256, 0.9);
     this.windows(576, 0.05);
     const speechEndWallMs = performance.now();
-    this.signals.next({ type: 'vad', track: 0, event: { type: 'speech-end', startMs: 0, endMs: this.positionMs, audio: new Float32Array(0) }, segmentId, speechEndWallMs });
-    this.signals.next({ type: 'final', track: 0, segmentId, text, startMs: 0, endMs: this.positionMs, speechEndWallMs, finalWallMs: performance.now() });
+    this.signals.next({
+      type: 'vad',
+      track: 0,
+      event: { type: 'speech-end', startMs: 0, endMs: this.positionMs, audio: new Float32Array(0) },
+      segmentId,
+      speechEndWallMs,
+    });
+    this.signals.next({
+      type: 'final',
+      track: 0,
+      segmentId,
+      text,
+      startMs: 0,
+      endMs: this.positionMs,
+      speechEndWallMs,
+      finalWallMs: performance.now(),
+    });
   }
 
   async until(test: () => boolean, timeoutMs = 5000): Promise<void> {
     const end = performance.now() + timeoutMs;
     while (!test()) {
-      if (performance.now() > end) throw new Error(`timed out; events: ${this.events().map((e) => e.type).join(',')}`);
+      if (performance.now() > end)
+        throw new Error(
+          `timed out; events: ${this.events()
+            .map((e) => e.type)
+            .join(',')}`,
+        );
       await sleep(5);
     }
   }
@@ -117,7 +151,11 @@ describe('turnPipeline', () => {
     const t = done.timings;
     expect(t.voiceToVoiceMs).toBeTypeOf('number');
     expect(t.speechEndToFinalMs).toBeTypeOf('number');
-    const stages = t.speechEndToFinalMs! + t.finalToLlmFirstTokenMs! + t.llmFirstTokenToTtsFirstAudioMs! + t.ttsFirstAudioToFirstFrameMs!;
+    const stages =
+      t.speechEndToFinalMs! +
+      t.finalToLlmFirstTokenMs! +
+      t.llmFirstTokenToTtsFirstAudioMs! +
+      t.ttsFirstAudioToFirstFrameMs!;
     expect(stages).toBe(t.voiceToVoiceMs);
     expect(t.modelComputeMs! + t.queueWaitMs! + t.serverOverheadMs!).toBe(t.voiceToVoiceMs);
     expect(t.serverOverheadMs).toBeGreaterThanOrEqual(0);
@@ -131,7 +169,10 @@ describe('turnPipeline', () => {
   });
 
   it('cancels on barge-in: engines aborted, no audio after the decision, only the heard part kept', async () => {
-    const llm = new LlmTestDouble({ reply: 'One two three four five six seven eight. Nine ten eleven twelve thirteen fourteen.', tokenDelayMs: 5 });
+    const llm = new LlmTestDouble({
+      reply: 'One two three four five six seven eight. Nine ten eleven twelve thirteen fourteen.',
+      tokenDelayMs: 5,
+    });
     const tts = new TtsTestDouble({ msPerChar: 40, chunkDelayMs: 5 });
     h = new Harness(llm, tts);
     h.utterance('tell me something');
@@ -151,12 +192,18 @@ describe('turnPipeline', () => {
     expect(cancelled.playedMs).toBeGreaterThan(0);
     expect(cancelled.playedMs).toBeLessThanOrEqual(sentMs);
     expect('One two three four five six seven eight.'.startsWith(cancelled.playedText)).toBe(true);
-    expect(h.conversation.messages.at(-1)).toEqual({ role: 'assistant', content: cancelled.playedText });
+    expect(h.conversation.messages.at(-1)).toEqual({
+      role: 'assistant',
+      content: cancelled.playedText,
+    });
     expect(h.of('response.done')).toHaveLength(0);
   });
 
   it('uses the client playback position for playedMs when it reports one', async () => {
-    h = new Harness(new LlmTestDouble({ reply: 'A fairly long answer that keeps going for a while here.' }), new TtsTestDouble({ msPerChar: 40, chunkDelayMs: 5 }));
+    h = new Harness(
+      new LlmTestDouble({ reply: 'A fairly long answer that keeps going for a while here.' }),
+      new TtsTestDouble({ msPerChar: 40, chunkDelayMs: 5 }),
+    );
     h.utterance('question');
     await h.until(() => h!.audio().length >= 20);
     const responseId = h.of('response.started')[0]!.responseId;
@@ -168,7 +215,10 @@ describe('turnPipeline', () => {
   });
 
   it('lets a burst shorter than bargeInMinMs pass and finishes the reply', async () => {
-    h = new Harness(new LlmTestDouble({ reply: 'Short answer here.' }), new TtsTestDouble({ msPerChar: 30 }));
+    h = new Harness(
+      new LlmTestDouble({ reply: 'Short answer here.' }),
+      new TtsTestDouble({ msPerChar: 30 }),
+    );
     h.utterance('question');
     await h.until(() => h!.audio().length >= 5);
     h.windows(256, 0.9);
@@ -191,21 +241,39 @@ describe('turnPipeline', () => {
     const [first, second] = h.of('response.started');
     expect(h.audio(first!.responseId)).toHaveLength(0);
     expect(llm.calls[0]!.aborted).toBe(true);
-    expect(llm.calls[1]!.messages.at(-1)).toEqual({ role: 'user', content: 'he was not an ill disposed young man unless to be rather cold hearted' });
+    expect(llm.calls[1]!.messages.at(-1)).toEqual({
+      role: 'user',
+      content: 'he was not an ill disposed young man unless to be rather cold hearted',
+    });
     expect(h.of('response.done')[0]!.responseId).toBe(second!.responseId);
   });
 
   it('ignores a final that did not barge in while the agent speaks', async () => {
-    h = new Harness(new LlmTestDouble({ reply: 'Some answer for you.' }), new TtsTestDouble({ msPerChar: 40 }));
+    h = new Harness(
+      new LlmTestDouble({ reply: 'Some answer for you.' }),
+      new TtsTestDouble({ msPerChar: 40 }),
+    );
     h.utterance('question');
     await h.until(() => h!.audio().length >= 3);
-    h.signals.next({ type: 'final', track: 0, segmentId: 'noise', text: 'Thank you.', startMs: 0, endMs: 0, speechEndWallMs: 0, finalWallMs: 0 });
+    h.signals.next({
+      type: 'final',
+      track: 0,
+      segmentId: 'noise',
+      text: 'Thank you.',
+      startMs: 0,
+      endMs: 0,
+      speechEndWallMs: 0,
+      finalWallMs: 0,
+    });
     await h.until(() => h!.of('response.done').length === 1);
     expect(h.of('response.started')).toHaveLength(1);
   });
 
   it('cancels the reply in flight for typed input (new-turn)', async () => {
-    h = new Harness(new LlmTestDouble({ reply: 'An answer that takes some time to say.' }), new TtsTestDouble({ msPerChar: 40 }));
+    h = new Harness(
+      new LlmTestDouble({ reply: 'An answer that takes some time to say.' }),
+      new TtsTestDouble({ msPerChar: 40 }),
+    );
     h.signals.next({ type: 'text', text: 'first', id: 'text:1', wallMs: performance.now() });
     await h.until(() => h!.audio().length >= 3);
     h.signals.next({ type: 'text', text: 'second', id: 'text:2', wallMs: performance.now() });

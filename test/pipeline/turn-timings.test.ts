@@ -19,13 +19,18 @@ function mulberry32(seed: number): () => number {
 }
 
 function expectConsistent(t: TurnTimings): void {
-  const values = Object.entries(t).filter(([, v]) => v !== null && v !== undefined) as Array<[string, number]>;
+  const values = Object.entries(t).filter(([, v]) => v !== null && v !== undefined) as Array<
+    [string, number]
+  >;
   for (const [key, v] of values) {
     expect(Number.isInteger(v), key).toBe(true);
     expect(v, key).toBeGreaterThanOrEqual(0);
   }
   const stages =
-    (t.speechEndToFinalMs ?? 0) + t.finalToLlmFirstTokenMs! + t.llmFirstTokenToTtsFirstAudioMs! + t.ttsFirstAudioToFirstFrameMs!;
+    (t.speechEndToFinalMs ?? 0) +
+    t.finalToLlmFirstTokenMs! +
+    t.llmFirstTokenToTtsFirstAudioMs! +
+    t.ttsFirstAudioToFirstFrameMs!;
   expect(stages).toBe(t.voiceToVoiceMs);
   expect(t.modelComputeMs).toBe((t.asrComputeMs ?? 0) + t.llmComputeMs! + t.ttsComputeMs!);
   expect(t.modelComputeMs! + t.queueWaitMs! + t.serverOverheadMs!).toBe(t.voiceToVoiceMs);
@@ -72,7 +77,8 @@ describe('turnTimings', () => {
       let at = base;
       // Mostly increasing, sometimes a point a little before the previous one (another clock
       // read first, a fraction of a ms apart).
-      const next = (): number => (at += random() < 0.15 ? -random() : random() * (random() < 0.5 ? 2 : 400));
+      const next = (): number =>
+        (at += random() < 0.15 ? -random() : random() * (random() < 0.5 ? 2 : 400));
       const typed = random() < 0.2;
       const origin: TurnOrigin = { speechEndWallMs: base, finalWallMs: typed ? null : next() };
       const clock: TurnClock = {
@@ -95,7 +101,13 @@ describe('turnTimings', () => {
   it('leaves out what a turn without audio never reached', () => {
     const t = turnTimings(
       { speechEndWallMs: 0, finalWallMs: 200 },
-      { replyStartWallMs: 201, llmRequestWallMs: 201, llmFirstTokenWallMs: 260, llmEndWallMs: 300, ttsBusyMs: 0 },
+      {
+        replyStartWallMs: 201,
+        llmRequestWallMs: 201,
+        llmFirstTokenWallMs: 260,
+        llmEndWallMs: 300,
+        ttsBusyMs: 0,
+      },
     );
     expect(t).toMatchObject({
       speechEndToFinalMs: 200,

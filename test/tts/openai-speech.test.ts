@@ -13,7 +13,7 @@ async function collect(stream: AsyncIterable<Float32Array>): Promise<Float32Arra
   for await (const chunk of stream) chunks.push(chunk);
   const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
-  for (const c of chunks) out.set(c, at), (at += c.length);
+  for (const c of chunks) (out.set(c, at), (at += c.length));
   return out;
 }
 

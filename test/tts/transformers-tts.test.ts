@@ -11,7 +11,7 @@ async function collect(stream: AsyncIterable<Float32Array>): Promise<Float32Arra
 const rms = (chunks: Float32Array[]): number => {
   let sum = 0;
   let n = 0;
-  for (const c of chunks) for (const v of c) (sum += v * v), n++;
+  for (const c of chunks) for (const v of c) ((sum += v * v), n++);
   return n ? Math.sqrt(sum / n) : 0;
 };
 const samples = (chunks: Float32Array[]) => chunks.reduce((n, c) => n + c.length, 0);

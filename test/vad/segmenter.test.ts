@@ -127,7 +127,12 @@ describe('Segmenter', () => {
       postSpeechPadMs: 0,
     });
     const events: VadEvent[] = [];
-    for (const [n, p] of [[100, 0.1], [333, 0.1], [77, 0.9], [5, 0.1]] as const) {
+    for (const [n, p] of [
+      [100, 0.1],
+      [333, 0.1],
+      [77, 0.9],
+      [5, 0.1],
+    ] as const) {
       events.push(...seg.push(new Float32Array(n).fill(n), p));
     }
     const [end] = ends(events);

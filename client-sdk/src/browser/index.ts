@@ -3,7 +3,12 @@
  * playback. Served as plain ES modules (see client-sdk/README.md); no bundler needed.
  */
 export * from '../index.js';
-export { startMicCapture, contextTimeToClientMs, type MicCapture, type MicCaptureOptions } from './mic-capture.js';
+export {
+  startMicCapture,
+  contextTimeToClientMs,
+  type MicCapture,
+  type MicCaptureOptions,
+} from './mic-capture.js';
 export {
   createBrowserEncoder,
   webCodecsOpusSupported,

@@ -120,9 +120,16 @@ export async function startMicCapture(options: MicCaptureOptions): Promise<MicCa
 }
 
 /** Maps an AudioContext time (s) to the client clock (epoch ms, as `UndertoneClient.now()`). */
-export function contextTimeToClientMs(context: BaseAudioContext & { getOutputTimestamp?: () => AudioTimestamp }, timeS: number): number {
+export function contextTimeToClientMs(
+  context: BaseAudioContext & { getOutputTimestamp?: () => AudioTimestamp },
+  timeS: number,
+): number {
   const stamp = context.getOutputTimestamp?.();
-  if (stamp?.contextTime !== undefined && stamp.performanceTime !== undefined && stamp.performanceTime > 0) {
+  if (
+    stamp?.contextTime !== undefined &&
+    stamp.performanceTime !== undefined &&
+    stamp.performanceTime > 0
+  ) {
     return performance.timeOrigin + stamp.performanceTime + (timeS - stamp.contextTime) * 1000;
   }
   return performance.timeOrigin + performance.now() + (timeS - context.currentTime) * 1000;

@@ -47,7 +47,9 @@ export async function webCodecsOpusSupported(bitrateBps = 32_000): Promise<boole
   }
 }
 
-export async function createBrowserEncoder(options: BrowserEncoderOptions): Promise<BrowserEncoder> {
+export async function createBrowserEncoder(
+  options: BrowserEncoderOptions,
+): Promise<BrowserEncoder> {
   const frameMs = options.frameMs ?? 20;
   const bitrate = options.bitrateBps ?? 32_000;
   if (options.prefer !== 'pcm16' && (await webCodecsOpusSupported(bitrate))) {
@@ -71,7 +73,11 @@ function opusConfig(bitrate: number, frameMs: number): AudioEncoderConfig {
   } as AudioEncoderConfig;
 }
 
-function createWebCodecsEncoder(frameMs: number, bitrate: number, options: BrowserEncoderOptions): BrowserEncoder {
+function createWebCodecsEncoder(
+  frameMs: number,
+  bitrate: number,
+  options: BrowserEncoderOptions,
+): BrowserEncoder {
   // WebCodecs timestamps are media microseconds; capture times are looked up by them.
   const captureByTimestamp = new Map<number, number>();
   let mediaUs = 0;
@@ -79,9 +85,14 @@ function createWebCodecsEncoder(frameMs: number, bitrate: number, options: Brows
     output: (chunk) => {
       const payload = new Uint8Array(chunk.byteLength);
       chunk.copyTo(payload);
-      const captureTimeMs = captureByTimestamp.get(chunk.timestamp) ?? performance.timeOrigin + performance.now();
+      const captureTimeMs =
+        captureByTimestamp.get(chunk.timestamp) ?? performance.timeOrigin + performance.now();
       captureByTimestamp.delete(chunk.timestamp);
-      options.onPacket({ payload, captureTimeMs, durationMs: (chunk.duration ?? frameMs * 1000) / 1000 });
+      options.onPacket({
+        payload,
+        captureTimeMs,
+        durationMs: (chunk.duration ?? frameMs * 1000) / 1000,
+      });
     },
     error: (err) => options.onError?.(err instanceof Error ? err : new Error(String(err))),
   });
@@ -91,7 +102,8 @@ function createWebCodecsEncoder(frameMs: number, bitrate: number, options: Brows
     format: { codec: 'opus', sampleRateHz: OPUS_RATE_HZ as SampleRateHz, channels: 1, frameMs },
     encode(samples, captureTimeMs) {
       captureByTimestamp.set(mediaUs, captureTimeMs);
-      if (captureByTimestamp.size > 100) captureByTimestamp.delete(captureByTimestamp.keys().next().value!);
+      if (captureByTimestamp.size > 100)
+        captureByTimestamp.delete(captureByTimestamp.keys().next().value!);
       const data = new AudioData({
         format: 'f32',
         sampleRate: OPUS_RATE_HZ,

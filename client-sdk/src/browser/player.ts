@@ -62,7 +62,11 @@ export class BrowserPlayer {
     if (options.output.codec === 'opus') {
       this.unlink = this.linkOpus(rate);
     } else {
-      this.unlink = linkPlayback(client, { buffer: this.buffer, decode: pcm16BytesToFloat, sampleRateHz: rate });
+      this.unlink = linkPlayback(client, {
+        buffer: this.buffer,
+        decode: pcm16BytesToFloat,
+        sampleRateHz: rate,
+      });
     }
     const offCancel = client.on('response.cancelled', (e) => this.cut(e.responseId));
     const offFailed = client.on('resume-failed', () => this.cutAll());
@@ -91,7 +95,9 @@ export class BrowserPlayer {
 
   /** Agent audio scheduled or queued, in ms. */
   get pendingMs(): number {
-    return this.buffer.queuedMs() + Math.max(0, this.scheduledUntilS - this.context.currentTime) * 1000;
+    return (
+      this.buffer.queuedMs() + Math.max(0, this.scheduledUntilS - this.context.currentTime) * 1000
+    );
   }
 
   private tick(): void {
@@ -108,12 +114,20 @@ export class BrowserPlayer {
       const startS = Math.max(this.scheduledUntilS, now + 0.005);
       source.start(startS);
       this.scheduledUntilS = startS + audio.duration;
-      this.scheduled.push({ source, responseId: frame.responseId, startS, endS: this.scheduledUntilS });
+      this.scheduled.push({
+        source,
+        responseId: frame.responseId,
+        startS,
+        endS: this.scheduledUntilS,
+      });
 
       if (frame.first) {
         // At the ear: when the sample leaves the speaker, output latency included.
         const outputLatencyS = this.context.outputLatency || this.context.baseLatency || 0;
-        this.client.markFirstPlayed(frame.responseId, contextTimeToClientMs(this.context, startS + outputLatencyS));
+        this.client.markFirstPlayed(
+          frame.responseId,
+          contextTimeToClientMs(this.context, startS + outputLatencyS),
+        );
         this.options.onFirstAudio?.(frame.responseId);
       }
     }
@@ -126,7 +140,10 @@ export class BrowserPlayer {
   private settle(now: number): void {
     while (this.scheduled.length > 0 && this.scheduled[0]!.endS <= now) {
       const done = this.scheduled.shift()!;
-      this.played.set(done.responseId, (this.played.get(done.responseId) ?? 0) + (done.endS - done.startS) * 1000);
+      this.played.set(
+        done.responseId,
+        (this.played.get(done.responseId) ?? 0) + (done.endS - done.startS) * 1000,
+      );
     }
   }
 
@@ -135,11 +152,16 @@ export class BrowserPlayer {
     const partial = this.scheduled[0];
     const positions = new Map(this.played);
     if (partial && partial.startS < now) {
-      positions.set(partial.responseId, (positions.get(partial.responseId) ?? 0) + (now - partial.startS) * 1000);
+      positions.set(
+        partial.responseId,
+        (positions.get(partial.responseId) ?? 0) + (now - partial.startS) * 1000,
+      );
     }
-    for (const [responseId, playedMs] of positions) this.client.sendPlaybackPosition(responseId, playedMs);
+    for (const [responseId, playedMs] of positions)
+      this.client.sendPlaybackPosition(responseId, playedMs);
     // Finished responses need no further reports.
-    for (const id of this.played.keys()) if (!this.scheduled.some((s) => s.responseId === id)) this.played.delete(id);
+    for (const id of this.played.keys())
+      if (!this.scheduled.some((s) => s.responseId === id)) this.played.delete(id);
   }
 
   /** Stops a response now: queued frames dropped, scheduled sources silenced. */
@@ -157,7 +179,8 @@ export class BrowserPlayer {
       s.source.disconnect();
       this.scheduled.splice(i, 1);
     }
-    this.scheduledUntilS = this.scheduled.length > 0 ? this.scheduled[this.scheduled.length - 1]!.endS : now;
+    this.scheduledUntilS =
+      this.scheduled.length > 0 ? this.scheduled[this.scheduled.length - 1]!.endS : now;
   }
 
   private cutAll(): void {
@@ -196,7 +219,9 @@ export class BrowserPlayer {
       this.client.on('agent.audio', (frame) => {
         if (this.decoder?.state !== 'configured') return;
         pending.set(mediaUs, { responseId: frame.responseId, seq: frame.seq });
-        this.decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: mediaUs, data: frame.payload }));
+        this.decoder.decode(
+          new EncodedAudioChunk({ type: 'key', timestamp: mediaUs, data: frame.payload }),
+        );
         mediaUs += 20_000;
       }),
       this.client.on('response.done', (e) => this.buffer.end(e.responseId)),

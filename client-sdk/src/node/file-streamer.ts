@@ -3,7 +3,11 @@
  * 20 ms frames, encoded (Opus by default), paced by the wall clock so the server sees real time.
  * `speed` > 1 sends faster (tests); the capture clock then runs at that speed too.
  */
-import { SAMPLE_RATES_HZ, type AudioFormat, type SampleRateHz } from '../../../src/protocol/index.js';
+import {
+  SAMPLE_RATES_HZ,
+  type AudioFormat,
+  type SampleRateHz,
+} from '../../../src/protocol/index.js';
 import { interleave, resample, samplesPerFrame } from '../pcm.js';
 import type { UndertoneClient } from '../undertone-client.js';
 import { createFrameEncoder } from './opus-codec.js';
@@ -21,7 +25,11 @@ export interface PreparedAudio {
  * Picks the wire format for some audio and resamples it when needed: a rate the protocol allows is
  * kept (Opus runs at all of them), any other becomes 48 kHz for Opus or 16 kHz for PCM16.
  */
-export function prepareAudio(audio: DecodedAudio, codec: 'opus' | 'pcm16' = 'opus', frameMs = 20): PreparedAudio {
+export function prepareAudio(
+  audio: DecodedAudio,
+  codec: 'opus' | 'pcm16' = 'opus',
+  frameMs = 20,
+): PreparedAudio {
   const allowed = (SAMPLE_RATES_HZ as readonly number[]).includes(audio.sampleRateHz);
   const rate = (allowed ? audio.sampleRateHz : codec === 'opus' ? 48_000 : 16_000) as SampleRateHz;
   const channels = audio.channels.slice(0, 2).map((ch) => resample(ch, audio.sampleRateHz, rate));
@@ -55,7 +63,11 @@ export async function streamAudio(
 ): Promise<StreamResult> {
   const { format } = audio;
   const speed = options.speed ?? 1;
-  const encoder = createFrameEncoder({ codec: format.codec, sampleRateHz: format.sampleRateHz, channels: format.channels });
+  const encoder = createFrameEncoder({
+    codec: format.codec,
+    sampleRateHz: format.sampleRateHz,
+    channels: format.channels,
+  });
   const perFrame = samplesPerFrame(format.sampleRateHz, format.frameMs);
   const tailSamples = Math.round(((options.tailSilenceMs ?? 0) * format.sampleRateHz) / 1000);
   const total = (audio.channels[0]?.length ?? 0) + tailSamples;
@@ -75,7 +87,10 @@ export async function streamAudio(
       if (from < ch.length) frame.set(ch.subarray(from, Math.min(from + perFrame, ch.length)));
       return frame;
     });
-    client.sendAudio(encoder.encode(interleave(slices)), { durationMs: format.frameMs, captureTimeMs: dueMs });
+    client.sendAudio(encoder.encode(interleave(slices)), {
+      durationMs: format.frameMs,
+      captureTimeMs: dueMs,
+    });
   }
   return { frames, audioMs: frames * format.frameMs };
 }

@@ -32,7 +32,10 @@ export interface CodecOptions {
 
 function checkOpusRate(rate: number): OpusRate {
   if (!OPUS_RATES.includes(rate)) {
-    throw new UndertoneClientError(CLIENT_ERROR_CODES.unsupportedCodec, `opus cannot run at ${rate} Hz`);
+    throw new UndertoneClientError(
+      CLIENT_ERROR_CODES.unsupportedCodec,
+      `opus cannot run at ${rate} Hz`,
+    );
   }
   return rate as OpusRate;
 }
@@ -41,10 +44,17 @@ export function createFrameEncoder(options: CodecOptions): FrameEncoder {
   const channels = options.channels ?? 1;
   if (options.codec === 'pcm16') return { codec: 'pcm16', encode: floatToPcm16Bytes };
   if (options.codec !== 'opus') {
-    throw new UndertoneClientError(CLIENT_ERROR_CODES.unsupportedCodec, `cannot encode ${options.codec}`);
+    throw new UndertoneClientError(
+      CLIENT_ERROR_CODES.unsupportedCodec,
+      `cannot encode ${options.codec}`,
+    );
   }
 
-  const encoder = new Encoder({ channels, sample_rate: checkOpusRate(options.sampleRateHz), application: 'voip' });
+  const encoder = new Encoder({
+    channels,
+    sample_rate: checkOpusRate(options.sampleRateHz),
+    application: 'voip',
+  });
   encoder.bitrate = options.bitrateBps ?? 32_000 * channels;
   return { codec: 'opus', encode: (samples) => encoder.encode(floatToInt16(samples)) };
 }
@@ -53,7 +63,10 @@ export function createFrameDecoder(options: CodecOptions): FrameDecoder {
   const channels = options.channels ?? 1;
   if (options.codec === 'pcm16') return { codec: 'pcm16', decode: pcm16BytesToFloat };
   if (options.codec !== 'opus') {
-    throw new UndertoneClientError(CLIENT_ERROR_CODES.unsupportedCodec, `cannot decode ${options.codec}`);
+    throw new UndertoneClientError(
+      CLIENT_ERROR_CODES.unsupportedCodec,
+      `cannot decode ${options.codec}`,
+    );
   }
 
   const decoder = new Decoder({ channels, sample_rate: checkOpusRate(options.sampleRateHz) });

@@ -67,7 +67,8 @@ export class VirtualPlayer {
 
   private reportAll(): void {
     this.lastReportMs = this.client.now();
-    for (const [responseId, playedMs] of this.played) this.client.sendPlaybackPosition(responseId, playedMs);
+    for (const [responseId, playedMs] of this.played)
+      this.client.sendPlaybackPosition(responseId, playedMs);
     this.played.clear();
   }
 }

@@ -16,10 +16,12 @@ export async function readWavFile(path: string): Promise<DecodedAudio> {
 }
 
 export function parseWavBytes(data: Uint8Array): DecodedAudio {
-  const bad = (why: string) => new UndertoneClientError(CLIENT_ERROR_CODES.badWav, `not a usable WAV: ${why}`);
+  const bad = (why: string) =>
+    new UndertoneClientError(CLIENT_ERROR_CODES.badWav, `not a usable WAV: ${why}`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const tag = (at: number) => String.fromCharCode(...data.subarray(at, at + 4));
-  if (data.byteLength < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw bad('no RIFF/WAVE header');
+  if (data.byteLength < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE')
+    throw bad('no RIFF/WAVE header');
 
   let format = 0;
   let channelCount = 0;
@@ -41,7 +43,8 @@ export function parseWavBytes(data: Uint8Array): DecodedAudio {
     at += 8 + size + (size & 1);
   }
   if (!body || channelCount < 1 || rate < 1) throw bad('missing fmt or data chunk');
-  if (format !== 1 && !(format === 3 && bits === 32)) throw bad(`format ${format}/${bits} bit is not supported`);
+  if (format !== 1 && !(format === 3 && bits === 32))
+    throw bad(`format ${format}/${bits} bit is not supported`);
 
   const bytes = bits / 8;
   const frames = Math.floor(body.byteLength / (bytes * channelCount));
@@ -63,7 +66,9 @@ function sampleAt(view: DataView, at: number, format: number, bits: number): num
     case 16:
       return view.getInt16(at, true) / 32768;
     case 24:
-      return (view.getUint8(at) | (view.getUint8(at + 1) << 8) | (view.getInt8(at + 2) << 16)) / 8388608;
+      return (
+        (view.getUint8(at) | (view.getUint8(at + 1) << 8) | (view.getInt8(at + 2) << 16)) / 8388608
+      );
     case 32:
       return view.getInt32(at, true) / 2147483648;
     default:

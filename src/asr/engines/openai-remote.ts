@@ -39,8 +39,11 @@ interface TranscriptionBody {
   words?: { word?: string; start?: number; end?: number }[];
 }
 
-const asrError = (message: string, cause?: unknown, category: 'upstream' | 'network' = 'upstream') =>
-  new UndertoneError(ERROR_CODES.asrFailed, message, { category, cause });
+const asrError = (
+  message: string,
+  cause?: unknown,
+  category: 'upstream' | 'network' = 'upstream',
+) => new UndertoneError(ERROR_CODES.asrFailed, message, { category, cause });
 
 /** Creates the remote engine. Nothing is sent until the first `transcribe`. */
 export function createOpenAiRemoteAsr(options: OpenAiRemoteAsrOptions): AsrEngine {
@@ -52,7 +55,11 @@ export function createOpenAiRemoteAsr(options: OpenAiRemoteAsrOptions): AsrEngin
   const post = async (audio: Float32Array, asr: AsrOptions, format: 'verbose_json' | 'json') => {
     const form = new FormData();
     const wav = encodeWav([audio], 16_000);
-    form.append('file', new Blob([wav as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }), 'audio.wav');
+    form.append(
+      'file',
+      new Blob([wav as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }),
+      'audio.wav',
+    );
     form.append('model', options.model ?? 'whisper-1');
     form.append('response_format', format);
     const language = asr.language ?? options.language;
@@ -67,7 +74,12 @@ export function createOpenAiRemoteAsr(options: OpenAiRemoteAsrOptions): AsrEngin
     if (asr.signal) signals.push(asr.signal);
     const headers: Record<string, string> = {};
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-    return fetch(endpoint, { method: 'POST', body: form, headers, signal: AbortSignal.any(signals) });
+    return fetch(endpoint, {
+      method: 'POST',
+      body: form,
+      headers,
+      signal: AbortSignal.any(signals),
+    });
   };
 
   return {
@@ -86,7 +98,11 @@ export function createOpenAiRemoteAsr(options: OpenAiRemoteAsrOptions): AsrEngin
       } catch (err) {
         if (asr.signal?.aborted) throw asr.signal.reason;
         const timedOut = err instanceof Error && err.name === 'TimeoutError';
-        throw asrError(timedOut ? `asr server gave no answer in ${timeoutMs} ms` : 'asr server unreachable', err, 'network');
+        throw asrError(
+          timedOut ? `asr server gave no answer in ${timeoutMs} ms` : 'asr server unreachable',
+          err,
+          'network',
+        );
       }
       if (!response.ok) {
         const detail = (await response.text().catch(() => '')).slice(0, 300);
@@ -125,27 +141,48 @@ function toResult(body: TranscriptionBody, durationMs: number, requested?: strin
 
   const signs = body.segments ?? [];
   const worst = (key: 'no_speech_prob' | 'compression_ratio') =>
-    signs.some((s) => typeof s[key] === 'number') ? Math.max(...signs.map((s) => s[key] ?? 0)) : undefined;
-  const logprobs = signs.map((s) => s.avg_logprob).filter((v): v is number => typeof v === 'number');
+    signs.some((s) => typeof s[key] === 'number')
+      ? Math.max(...signs.map((s) => s[key] ?? 0))
+      : undefined;
+  const logprobs = signs
+    .map((s) => s.avg_logprob)
+    .filter((v): v is number => typeof v === 'number');
 
   return {
     text,
     language: typeof body.language === 'string' ? toCode(body.language) : (requested ?? 'en'),
-    segments: segments.length > 0 ? segments : text ? [{ text, startMs: 0, endMs: durationMs }] : [],
+    segments:
+      segments.length > 0 ? segments : text ? [{ text, startMs: 0, endMs: durationMs }] : [],
     words: words && words.length > 0 ? words : undefined,
     noSpeechProb: worst('no_speech_prob'),
     compressionRatio: worst('compression_ratio'),
-    avgLogprob: logprobs.length > 0 ? logprobs.reduce((a, b) => a + b, 0) / logprobs.length : undefined,
+    avgLogprob:
+      logprobs.length > 0 ? logprobs.reduce((a, b) => a + b, 0) / logprobs.length : undefined,
   };
 }
 
-const clampMs = (ms: number, durationMs: number) => Math.max(0, Math.min(durationMs, Math.round(ms)));
+const clampMs = (ms: number, durationMs: number) =>
+  Math.max(0, Math.min(durationMs, Math.round(ms)));
 
 /** OpenAI's verbose_json names the language in English ("english"); we use ISO codes. */
 const LANGUAGE_NAMES: Record<string, string> = {
-  english: 'en', german: 'de', french: 'fr', spanish: 'es', italian: 'it', portuguese: 'pt',
-  dutch: 'nl', russian: 'ru', chinese: 'zh', japanese: 'ja', korean: 'ko', arabic: 'ar',
-  hindi: 'hi', polish: 'pl', turkish: 'tr', swedish: 'sv', ukrainian: 'uk',
+  english: 'en',
+  german: 'de',
+  french: 'fr',
+  spanish: 'es',
+  italian: 'it',
+  portuguese: 'pt',
+  dutch: 'nl',
+  russian: 'ru',
+  chinese: 'zh',
+  japanese: 'ja',
+  korean: 'ko',
+  arabic: 'ar',
+  hindi: 'hi',
+  polish: 'pl',
+  turkish: 'tr',
+  swedish: 'sv',
+  ukrainian: 'uk',
 };
 
 function toCode(language: string): string {

@@ -73,7 +73,8 @@ async function load(options: WhisperLocalOptions): Promise<LoadedWhisper> {
   // at the <|startoftranscript|> position from its raw logits.
   const model = pipe.model;
   const forward = model.forward.bind(model);
-  const noSpeechId = tokenId(pipe.tokenizer, '<|nospeech|>') ?? tokenId(pipe.tokenizer, '<|nocaptions|>');
+  const noSpeechId =
+    tokenId(pipe.tokenizer, '<|nospeech|>') ?? tokenId(pipe.tokenizer, '<|nocaptions|>');
   model.forward = async (inputs: unknown) => {
     const out = await forward(inputs);
     const capture = entry.capture;
@@ -178,7 +179,10 @@ class WhisperLocalEngine implements AsrEngine {
   }
 
   async transcribeBatch(requests: AsrBatchRequest[]): Promise<(AsrResult | Error)[]> {
-    if (this.closed) throw new UndertoneError(ERROR_CODES.asrFailed, 'whisper engine closed', { category: 'upstream' });
+    if (this.closed)
+      throw new UndertoneError(ERROR_CODES.asrFailed, 'whisper engine closed', {
+        category: 'upstream',
+      });
     const run = this.entry.lock.then(() => this.decodeAll(requests));
     this.entry.lock = run.catch(() => undefined);
     return run;
@@ -200,16 +204,23 @@ class WhisperLocalEngine implements AsrEngine {
         results[i] = error;
         return;
       }
-      const tokens = this.options.timestamps ? `ts:${i}` : this.initTokens(request.options).join(',');
+      const tokens = this.options.timestamps
+        ? `ts:${i}`
+        : this.initTokens(request.options).join(',');
       groups.set(tokens, [...(groups.get(tokens) ?? []), i]);
     });
     for (const indices of groups.values()) {
       const group = indices.map((i) => requests[i]!);
       try {
-        const decoded = this.options.timestamps ? [await this.decodeWithTimestamps(group[0]!)] : await this.decodeGroup(group);
+        const decoded = this.options.timestamps
+          ? [await this.decodeWithTimestamps(group[0]!)]
+          : await this.decodeGroup(group);
         indices.forEach((at, k) => (results[at] = decoded[k]!));
       } catch (err) {
-        const error = new UndertoneError(ERROR_CODES.asrFailed, 'whisper decode failed', { category: 'upstream', cause: err });
+        const error = new UndertoneError(ERROR_CODES.asrFailed, 'whisper decode failed', {
+          category: 'upstream',
+          cause: err,
+        });
         indices.forEach((at) => (results[at] = error));
       }
     }
@@ -230,7 +241,9 @@ class WhisperLocalEngine implements AsrEngine {
     const prompt = options.prompt?.trim();
     const prevId = g.prev_sot_token_id ?? tokenId(this.entry.pipe.tokenizer, '<|startofprev|>');
     if (prompt && prevId !== undefined) {
-      const ids: number[] = this.entry.pipe.tokenizer.encode(` ${prompt}`, { add_special_tokens: false });
+      const ids: number[] = this.entry.pipe.tokenizer.encode(` ${prompt}`, {
+        add_special_tokens: false,
+      });
       tokens.push(prevId, ...ids.slice(-MAX_PROMPT_TOKENS));
     }
     tokens.push(g.decoder_start_token_id);
@@ -238,11 +251,16 @@ class WhisperLocalEngine implements AsrEngine {
       const language = this.languageOf(options);
       const langId = g.lang_to_id?.[`<|${language}|>`];
       if (langId === undefined) {
-        throw new UndertoneError(ERROR_CODES.badMessage, `language not in this model: ${language}`, { category: 'bad-input' });
+        throw new UndertoneError(
+          ERROR_CODES.badMessage,
+          `language not in this model: ${language}`,
+          { category: 'bad-input' },
+        );
       }
       tokens.push(langId, g.task_to_id?.transcribe);
     }
-    if (g.no_timestamps_token_id !== undefined && g.no_timestamps_token_id !== null) tokens.push(g.no_timestamps_token_id);
+    if (g.no_timestamps_token_id !== undefined && g.no_timestamps_token_id !== null)
+      tokens.push(g.no_timestamps_token_id);
     return tokens;
   }
 
@@ -251,8 +269,11 @@ class WhisperLocalEngine implements AsrEngine {
     const init = this.initTokens(group[0]!.options);
     const sotIndex = init.indexOf(this.genConfig.decoder_start_token_id);
     const features: Tensor[] = [];
-    for (const request of group) features.push((await pipe.processor(finite(request.audio))).input_features);
-    const eosId = Array.isArray(this.genConfig.eos_token_id) ? this.genConfig.eos_token_id[0] : this.genConfig.eos_token_id;
+    for (const request of group)
+      features.push((await pipe.processor(finite(request.audio))).input_features);
+    const eosId = Array.isArray(this.genConfig.eos_token_id)
+      ? this.genConfig.eos_token_id[0]
+      : this.genConfig.eos_token_id;
     const observers: LogprobObserver[] = [];
     // Each request gets its own greedy decode (a batched decode runs every row until the
     // longest ends: more work, not less); the encoder runs batched where `batchEncoder` says.
@@ -307,16 +328,29 @@ class WhisperLocalEngine implements AsrEngine {
     this.entry.capture = { sotIndex: 0, noSpeech: null };
     try {
       const language = this.multilingual ? this.languageOf(request.options) : undefined;
-      const output = await pipe(request.audio, { return_timestamps: true, ...(language ? { language, task: 'transcribe' } : {}) });
+      const output = await pipe(request.audio, {
+        return_timestamps: true,
+        ...(language ? { language, task: 'transcribe' } : {}),
+      });
       const durationMs = request.audio.length / 16;
-      const segments = ((output.chunks ?? []) as { text: string; timestamp: [number, number | null] }[])
+      const segments = (
+        (output.chunks ?? []) as { text: string; timestamp: [number, number | null] }[]
+      )
         .map((c) => ({
           text: c.text.trim(),
           startMs: clamp(Math.round(c.timestamp[0] * 1000), durationMs),
-          endMs: clamp(Math.round((c.timestamp[1] ?? request.audio.length / 16_000) * 1000), durationMs),
+          endMs: clamp(
+            Math.round((c.timestamp[1] ?? request.audio.length / 16_000) * 1000),
+            durationMs,
+          ),
         }))
         .filter((s) => s.text.length > 0);
-      return { ...this.result(output.text as string, request, { noSpeechProb: this.entry.capture.noSpeech?.[0] }), ...(segments.length ? { segments } : {}) };
+      return {
+        ...this.result(output.text as string, request, {
+          noSpeechProb: this.entry.capture.noSpeech?.[0],
+        }),
+        ...(segments.length ? { segments } : {}),
+      };
     } finally {
       this.entry.capture = null;
     }
@@ -326,15 +360,22 @@ class WhisperLocalEngine implements AsrEngine {
     const { pipe } = this.entry;
     const fe = pipe.processor.feature_extractor.config;
     const timePrecision = fe.chunk_length / pipe.model.config.max_source_positions;
-    const [text] = pipe.tokenizer._decode_asr([{ tokens: tokens.map(BigInt), stride: [samples / fe.sampling_rate, 0, 0] }], {
-      time_precision: timePrecision,
-      return_timestamps: false,
-      force_full_sequences: false,
-    });
+    const [text] = pipe.tokenizer._decode_asr(
+      [{ tokens: tokens.map(BigInt), stride: [samples / fe.sampling_rate, 0, 0] }],
+      {
+        time_precision: timePrecision,
+        return_timestamps: false,
+        force_full_sequences: false,
+      },
+    );
     return text as string;
   }
 
-  private result(text: string, request: AsrBatchRequest, signs: Pick<AsrResult, 'noSpeechProb' | 'avgLogprob'>): AsrResult {
+  private result(
+    text: string,
+    request: AsrBatchRequest,
+    signs: Pick<AsrResult, 'noSpeechProb' | 'avgLogprob'>,
+  ): AsrResult {
     const trimmed = text.trim();
     const durationMs = request.audio.length / 16;
     return {
@@ -359,9 +400,13 @@ const clamp = (ms: number, durationMs: number) => Math.max(0, Math.min(durationM
 function checkAudio(request: AsrBatchRequest): Error | undefined {
   if (request.options?.signal?.aborted) return request.options.signal.reason as Error;
   if (request.audio.length === 0 || request.audio.length > MAX_SAMPLES) {
-    return new UndertoneError(ERROR_CODES.badAudioFormat, `whisper takes 1 sample to 30 s, got ${request.audio.length} samples`, {
-      category: 'bad-input',
-    });
+    return new UndertoneError(
+      ERROR_CODES.badAudioFormat,
+      `whisper takes 1 sample to 30 s, got ${request.audio.length} samples`,
+      {
+        category: 'bad-input',
+      },
+    );
   }
   return undefined;
 }

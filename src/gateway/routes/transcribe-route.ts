@@ -70,8 +70,12 @@ export async function handleTranscribeRequest(
   try {
     const decoded = decodeAudioBytes(body, { raw, opusRateHz: RATE_HZ });
     const channels = decoded.channels;
-    if (channels.length === 0 || channels[0]!.length === 0) return fail(400, ERROR_CODES.badAudioFormat, 'no audio samples');
-    mono = channels.length === 1 ? channels[0]! : new StereoDownmixer().downmix(interleave(channels[0]!, channels[1]!));
+    if (channels.length === 0 || channels[0]!.length === 0)
+      return fail(400, ERROR_CODES.badAudioFormat, 'no audio samples');
+    mono =
+      channels.length === 1
+        ? channels[0]!
+        : new StereoDownmixer().downmix(interleave(channels[0]!, channels[1]!));
     mono = resample(mono, decoded.sampleRateHz, RATE_HZ);
   } catch (err) {
     if (isUndertoneError(err)) return fail(400, err.code, err.message);
@@ -80,38 +84,63 @@ export async function handleTranscribeRequest(
 
   const durationMs = Math.round(mono.length / 16);
   if (durationMs > (deps.maxDurationS ?? 3600) * 1000) {
-    return fail(413, ERROR_CODES.durationLimit, `recording longer than ${deps.maxDurationS ?? 3600} s`);
+    return fail(
+      413,
+      ERROR_CODES.durationLimit,
+      `recording longer than ${deps.maxDurationS ?? 3600} s`,
+    );
   }
   const language = query.get('language') ?? deps.language;
 
   try {
-    const spans = deps.vad ? await speechSpans(deps.vad, mono) : [{ startMs: 0, endMs: durationMs }];
+    const spans = deps.vad
+      ? await speechSpans(deps.vad, mono)
+      : [{ startMs: 0, endMs: durationMs }];
     const texts: string[] = [];
     const segments: AsrWord[] = [];
     let detected = language && language !== 'auto' ? language : 'en';
     for (const span of spans) {
       const audio = mono.subarray(span.startMs * 16, span.endMs * 16);
       if (voicedMs(audio) < 80) continue;
-      const stitched = await decodeLong(deps.scheduler, audio, { language: language === 'auto' ? undefined : language });
+      const stitched = await decodeLong(deps.scheduler, audio, {
+        language: language === 'auto' ? undefined : language,
+      });
       if (!stitched) continue;
       detected = stitched.language;
       texts.push(stitched.text);
-      for (const s of stitched.segments) segments.push({ text: s.text, startMs: s.startMs + span.startMs, endMs: s.endMs + span.startMs });
+      for (const s of stitched.segments)
+        segments.push({
+          text: s.text,
+          startMs: s.startMs + span.startMs,
+          endMs: s.endMs + span.startMs,
+        });
     }
-    log.debug({ durationMs, spans: spans.length, segments: segments.length }, 'transcribe request done');
+    log.debug(
+      { durationMs, spans: spans.length, segments: segments.length },
+      'transcribe request done',
+    );
     return {
       status: 200,
-      body: { text: texts.join(' '), language: detected, durationMs, segments: segments.map(({ startMs, endMs, text }) => ({ startMs, endMs, text })) },
+      body: {
+        text: texts.join(' '),
+        language: detected,
+        durationMs,
+        segments: segments.map(({ startMs, endMs, text }) => ({ startMs, endMs, text })),
+      },
     };
   } catch (err) {
     log.warn({ err }, 'transcribe request failed');
-    if (isUndertoneError(err)) return fail(err.category === 'bad-input' ? 400 : 502, err.code, err.message);
+    if (isUndertoneError(err))
+      return fail(err.category === 'bad-input' ? 400 : 502, err.code, err.message);
     return fail(500, ERROR_CODES.internal, 'transcription failed');
   }
 }
 
 /** The raw format from the query or content type; a string is the reason it is invalid. */
-function rawFormat(contentType: string | undefined, query: URLSearchParams): RawAudioFormat | undefined | string {
+function rawFormat(
+  contentType: string | undefined,
+  query: URLSearchParams,
+): RawAudioFormat | undefined | string {
   const type = (contentType ?? '').toLowerCase();
   const params = new Map(
     type
@@ -124,11 +153,17 @@ function rawFormat(contentType: string | undefined, query: URLSearchParams): Raw
   if (!codec && (type.startsWith('audio/pcmu') || type.startsWith('audio/basic'))) codec = 'mulaw';
   if (!codec && type.startsWith('audio/pcma')) codec = 'alaw';
   if (!codec) return undefined;
-  if (!(RAW_CODECS as readonly string[]).includes(codec)) return `unknown codec "${codec}" (one of ${RAW_CODECS.join(', ')})`;
+  if (!(RAW_CODECS as readonly string[]).includes(codec))
+    return `unknown codec "${codec}" (one of ${RAW_CODECS.join(', ')})`;
 
-  const rate = Number(query.get('sampleRateHz') ?? params.get('rate') ?? (codec === 'mulaw' || codec === 'alaw' ? 8000 : NaN));
+  const rate = Number(
+    query.get('sampleRateHz') ??
+      params.get('rate') ??
+      (codec === 'mulaw' || codec === 'alaw' ? 8000 : NaN),
+  );
   const channels = Number(query.get('channels') ?? params.get('channels') ?? 1);
-  if (!Number.isInteger(rate) || rate < 8000 || rate > 192_000) return 'sampleRateHz must be an integer from 8000 to 192000';
+  if (!Number.isInteger(rate) || rate < 8000 || rate > 192_000)
+    return 'sampleRateHz must be an integer from 8000 to 192000';
   if (channels !== 1 && channels !== 2) return 'channels must be 1 or 2';
   return { codec: codec as RawAudioFormat['codec'], sampleRateHz: rate, channels };
 }
@@ -143,7 +178,10 @@ function interleave(left: Float32Array, right: Float32Array): Float32Array {
 }
 
 /** Runs the whole recording through a VAD stream and returns its speech segments. */
-async function speechSpans(vad: VadEngine, mono: Float32Array): Promise<{ startMs: number; endMs: number }[]> {
+async function speechSpans(
+  vad: VadEngine,
+  mono: Float32Array,
+): Promise<{ startMs: number; endMs: number }[]> {
   const stream = vad.createStream();
   const spans: { startMs: number; endMs: number }[] = [];
   const sub = stream.events.subscribe((event) => {
@@ -173,12 +211,20 @@ export async function transcribeHttpHandler(
 ): Promise<void> {
   const scheduler = typeof deps.scheduler === 'function' ? deps.scheduler() : deps.scheduler;
   const result = scheduler
-    ? await handleTranscribeRequest(body, req.headers['content-type'], new URL(req.url ?? '/', 'http://localhost').searchParams, {
-        ...deps,
-        scheduler,
-      })
+    ? await handleTranscribeRequest(
+        body,
+        req.headers['content-type'],
+        new URL(req.url ?? '/', 'http://localhost').searchParams,
+        {
+          ...deps,
+          scheduler,
+        },
+      )
     : fail(503, ERROR_CODES.overloaded, 'engines are still loading');
   const text = JSON.stringify(result.body);
-  res.writeHead(result.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(result.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }

@@ -23,7 +23,11 @@ export class TranscriptSink {
   private stream?: WriteStream;
   private failed = false;
 
-  constructor(dir: string, sessionId: string, private readonly log: Logger) {
+  constructor(
+    dir: string,
+    sessionId: string,
+    private readonly log: Logger,
+  ) {
     this.path = join(dir, `${sessionId}.jsonl`);
     try {
       mkdirSync(dir, { recursive: true });

@@ -15,10 +15,20 @@ import type { UndertoneConfig } from '../../config/schema.js';
 import { isUndertoneError } from '../../errors/undertone-error.js';
 import type { EmotionObserverFactory } from '../../pipeline/stage-ports.js';
 import type { CreateSession, Engines, SessionSink, VoiceSession } from '../../pipeline/types.js';
-import { PROTOCOL_VERSION, type ServerEvent, type SessionMode, type SessionStartMessage } from '../../protocol/messages.js';
+import {
+  PROTOCOL_VERSION,
+  type ServerEvent,
+  type SessionMode,
+  type SessionStartMessage,
+} from '../../protocol/messages.js';
 import { isValidKey, authorizeHeaders } from '../auth.js';
 import type { SessionRegistry } from '../session-registry.js';
-import type { AcceptSocket, SocketHandlers, TransportSocket, UpgradeRequest } from '../transport.js';
+import type {
+  AcceptSocket,
+  SocketHandlers,
+  TransportSocket,
+  UpgradeRequest,
+} from '../transport.js';
 import {
   clearMessage,
   markMessage,
@@ -106,8 +116,14 @@ class TwilioCall {
   ) {
     this.log = deps.log.child({ transport: 'twilio' });
     const { config } = deps;
-    this.headerAuth = authorizeHeaders({ required: config.server.authRequired, keys: config.server.apiKeys }, request.headers);
-    this.log.info({ remoteAddress: request.remoteAddress, path: request.path }, 'twilio stream connected');
+    this.headerAuth = authorizeHeaders(
+      { required: config.server.authRequired, keys: config.server.apiKeys },
+      request.headers,
+    );
+    this.log.info(
+      { remoteAddress: request.remoteAddress, path: request.path },
+      'twilio stream connected',
+    );
   }
 
   handlers(): SocketHandlers {
@@ -115,7 +131,10 @@ class TwilioCall {
       onMessage: (data, isBinary) => this.onMessage(data, isBinary),
       onPong: () => {},
       onClose: (code) => {
-        this.log.info({ code, streamSid: this.streamSid, sessionId: this.session?.id }, 'twilio stream closed');
+        this.log.info(
+          { code, streamSid: this.streamSid, sessionId: this.session?.id },
+          'twilio stream closed',
+        );
         void this.endSession('client-gone').finally(() => this.markClosed());
       },
     };
@@ -148,7 +167,10 @@ class TwilioCall {
         case 'media':
           // Only the caller's audio is transcribed; `outbound` would be our own voice.
           if (message.track === 'inbound' && message.payload.byteLength > 0) {
-            this.session?.pushAudio(message.payload, { seq: message.chunk > 0 ? message.chunk - 1 : undefined, timestampMs: message.timestampMs });
+            this.session?.pushAudio(message.payload, {
+              seq: message.chunk > 0 ? message.chunk - 1 : undefined,
+              timestampMs: message.timestampMs,
+            });
           }
           return;
         case 'mark':
@@ -158,7 +180,9 @@ class TwilioCall {
           this.log.debug({ digit: message.digit }, 'twilio dtmf');
           return;
         case 'stop':
-          void this.endSession('twilio-stop').then(() => this.socket.isOpen && this.socket.close(1000, 'stream stopped'));
+          void this.endSession('twilio-stop').then(
+            () => this.socket.isOpen && this.socket.close(1000, 'stream stopped'),
+          );
           return;
       }
     } catch (err) {
@@ -175,36 +199,73 @@ class TwilioCall {
     const { config } = this.deps;
     const params = start.customParameters;
     this.streamSid = start.streamSid;
-    if (config.server.authRequired && this.headerAuth !== 'ok' && !isValidKey(params.apiKey, config.server.apiKeys)) {
+    if (
+      config.server.authRequired &&
+      this.headerAuth !== 'ok' &&
+      !isValidKey(params.apiKey, config.server.apiKeys)
+    ) {
       return this.refuse('unauthorized', 'twilio stream without a valid apiKey parameter');
     }
     if (start.mediaFormat.encoding !== 'audio/x-mulaw' || start.mediaFormat.sampleRate !== 8000) {
-      return this.refuse('bad-format', 'twilio media format is not mu-law 8 kHz', start.mediaFormat);
+      return this.refuse(
+        'bad-format',
+        'twilio media format is not mu-law 8 kHz',
+        start.mediaFormat,
+      );
     }
     const engines = this.deps.engines();
     if (!engines) return this.refuse('not-ready', 'twilio call while models load');
-    if (this.deps.registry && !this.deps.registry.hasRoom()) return this.refuse('session-limit', 'twilio call over the session limit');
+    if (this.deps.registry && !this.deps.registry.hasRoom())
+      return this.refuse('session-limit', 'twilio call over the session limit');
 
-    const wanted = params.mode === 'agent' || params.mode === 'transcribe' ? params.mode : config.session.mode;
-    const mode: SessionMode = wanted === 'agent' && engines.llm && engines.tts ? 'agent' : 'transcribe';
+    const wanted =
+      params.mode === 'agent' || params.mode === 'transcribe' ? params.mode : config.session.mode;
+    const mode: SessionMode =
+      wanted === 'agent' && engines.llm && engines.tts ? 'agent' : 'transcribe';
     const message = startMessage(start, mode);
     const sink: SessionSink = {
       event: (event) => this.onEvent(event),
-      audio: (frame) => this.onAgentAudio(frame.responseId, frame.payload, frame.timestampMs + frame.durationMs),
+      audio: (frame) =>
+        this.onAgentAudio(frame.responseId, frame.payload, frame.timestampMs + frame.durationMs),
     };
     try {
-      this.session = this.deps.createSession(message, { config, engines, log: this.log, sink, emotion: this.deps.emotion });
+      this.session = this.deps.createSession(message, {
+        config,
+        engines,
+        log: this.log,
+        sink,
+        emotion: this.deps.emotion,
+      });
     } catch (err) {
-      this.log.warn({ err, code: isUndertoneError(err) ? err.code : undefined }, 'twilio session could not start');
+      this.log.warn(
+        { err, code: isUndertoneError(err) ? err.code : undefined },
+        'twilio session could not start',
+      );
       return this.refuse('session-failed', 'twilio session could not start');
     }
-    this.info = { streamSid: start.streamSid, callSid: start.callSid, sessionId: this.session.id, mode: this.session.mode };
-    this.deps.registry?.add(this.session, message, { onDurationLimit: () => void this.hangUp('duration-limit') });
-    if (config.session.transcriptSinkDir) this.sink = new TranscriptSink(config.session.transcriptSinkDir, this.session.id, this.log);
+    this.info = {
+      streamSid: start.streamSid,
+      callSid: start.callSid,
+      sessionId: this.session.id,
+      mode: this.session.mode,
+    };
+    this.deps.registry?.add(this.session, message, {
+      onDurationLimit: () => void this.hangUp('duration-limit'),
+    });
+    if (config.session.transcriptSinkDir)
+      this.sink = new TranscriptSink(config.session.transcriptSinkDir, this.session.id, this.log);
     const early = this.early ?? [];
     this.early = undefined;
     for (const event of early) this.deliver(event);
-    this.log.info({ sessionId: this.session.id, streamSid: start.streamSid, callSid: start.callSid, mode: this.session.mode }, 'twilio call started');
+    this.log.info(
+      {
+        sessionId: this.session.id,
+        streamSid: start.streamSid,
+        callSid: start.callSid,
+        mode: this.session.mode,
+      },
+      'twilio call started',
+    );
   }
 
   private onEvent(event: ServerEvent): void {
@@ -249,7 +310,11 @@ class TwilioCall {
   private onMark(name: string): void {
     const mark = parseMarkName(name);
     if (!mark || !this.session || this.cancelled.has(mark.responseId)) return;
-    this.session.handleMessage({ type: 'playback.position', responseId: mark.responseId, playedMs: mark.playedMs });
+    this.session.handleMessage({
+      type: 'playback.position',
+      responseId: mark.responseId,
+      playedMs: mark.playedMs,
+    });
   }
 
   private send(text: string): void {
@@ -285,6 +350,11 @@ export function startMessage(start: TwilioStart, mode: SessionMode): SessionStar
     output: { codec: 'mulaw', sampleRateHz: 8000 },
     channelRoles: ['customer'],
     ...(emotion === 'off' ? { emotion: { enabled: false } } : {}),
-    metadata: { transport: 'twilio', streamSid: start.streamSid, ...(start.callSid ? { callSid: start.callSid } : {}), ...rest },
+    metadata: {
+      transport: 'twilio',
+      streamSid: start.streamSid,
+      ...(start.callSid ? { callSid: start.callSid } : {}),
+      ...rest,
+    },
   };
 }

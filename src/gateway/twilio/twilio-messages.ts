@@ -37,7 +37,8 @@ export type ParsedTwilio = { ok: true; message: TwilioInbound } | { ok: false; r
 
 type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
@@ -58,7 +59,10 @@ export function parseTwilioMessage(text: string): ParsedTwilio {
 
   switch (event) {
     case 'connected':
-      return { ok: true, message: { event, protocol: str(raw.protocol), version: str(raw.version) } };
+      return {
+        ok: true,
+        message: { event, protocol: str(raw.protocol), version: str(raw.version) },
+      };
     case 'start': {
       const start = isObject(raw.start) ? raw.start : undefined;
       const sid = str(start?.streamSid) ?? streamSid;
@@ -66,7 +70,8 @@ export function parseTwilioMessage(text: string): ParsedTwilio {
       const format = isObject(start.mediaFormat) ? start.mediaFormat : {};
       const params: Record<string, string> = {};
       if (isObject(start.customParameters)) {
-        for (const [k, v] of Object.entries(start.customParameters)) if (typeof v === 'string') params[k] = v;
+        for (const [k, v] of Object.entries(start.customParameters))
+          if (typeof v === 'string') params[k] = v;
       }
       return {
         ok: true,
@@ -78,7 +83,9 @@ export function parseTwilioMessage(text: string): ParsedTwilio {
             streamSid: sid,
             callSid: str(start.callSid),
             accountSid: str(start.accountSid),
-            tracks: Array.isArray(start.tracks) ? start.tracks.filter((t): t is string => typeof t === 'string') : ['inbound'],
+            tracks: Array.isArray(start.tracks)
+              ? start.tracks.filter((t): t is string => typeof t === 'string')
+              : ['inbound'],
             customParameters: params,
             mediaFormat: {
               encoding: str(format.encoding) ?? 'audio/x-mulaw',
@@ -93,7 +100,8 @@ export function parseTwilioMessage(text: string): ParsedTwilio {
       const media = isObject(raw.media) ? raw.media : undefined;
       const payload = str(media?.payload);
       if (!media || payload === undefined) return { ok: false, reason: 'media without payload' };
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(payload)) return { ok: false, reason: 'media payload is not base64' };
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(payload))
+        return { ok: false, reason: 'media payload is not base64' };
       return {
         ok: true,
         message: {
@@ -124,7 +132,11 @@ export function parseTwilioMessage(text: string): ParsedTwilio {
 
 /** Agent audio to play: mu-law 8 kHz bytes. */
 export function mediaMessage(streamSid: string, payload: Uint8Array): string {
-  return JSON.stringify({ event: 'media', streamSid, media: { payload: Buffer.from(payload).toString('base64') } });
+  return JSON.stringify({
+    event: 'media',
+    streamSid,
+    media: { payload: Buffer.from(payload).toString('base64') },
+  });
 }
 
 export function markMessage(streamSid: string, name: string): string {

@@ -28,11 +28,7 @@ import { ERROR_CODES } from '../../protocol/error-codes.js';
 import type { ChatMessage, GenerateOptions, LlmEngine } from '../types.js';
 import type { PushQueue } from '../push-queue.js';
 import { transcriptPrompt, TRANSCRIPT_STOP_TRIGGERS } from '../transcript-prompt.js';
-import {
-  endFailedGeneration,
-  streamGeneration,
-  type GenerationRun,
-} from './generation-stream.js';
+import { endFailedGeneration, streamGeneration, type GenerationRun } from './generation-stream.js';
 
 export interface LlamaCppEngineOptions {
   /** Path of the `.gguf` file. */

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAiRemoteAsr } from '../../../src/asr/engines/openai-remote.js';
 import { isUndertoneError } from '../../../src/errors/undertone-error.js';
-import { startTranscriptionsTestDouble, type TranscriptionsTestDouble } from '../openai-transcriptions-test-double.js';
+import {
+  startTranscriptionsTestDouble,
+  type TranscriptionsTestDouble,
+} from '../openai-transcriptions-test-double.js';
 
-const tone = (ms: number) => Float32Array.from({ length: ms * 16 }, (_, i) => 0.25 * Math.sin(i / 5));
+const tone = (ms: number) =>
+  Float32Array.from({ length: ms * 16 }, (_, i) => 0.25 * Math.sin(i / 5));
 
 describe('openai-remote asr engine', () => {
   let server: TranscriptionsTestDouble;
@@ -17,7 +21,11 @@ describe('openai-remote asr engine', () => {
   });
 
   it('sends a 16 kHz WAV with model, language, prompt and verbose_json', async () => {
-    const engine = createOpenAiRemoteAsr({ url: server.url, apiKey: 'sk-test-key', model: 'whisper-x' });
+    const engine = createOpenAiRemoteAsr({
+      url: server.url,
+      apiKey: 'sk-test-key',
+      model: 'whisper-x',
+    });
     const audio = tone(1000);
     const result = await engine.transcribe(audio, { language: 'en', prompt: 'earlier words' });
 
@@ -49,7 +57,11 @@ describe('openai-remote asr engine', () => {
     expect(first.text).toBe('hello world');
     expect(first.segments).toEqual([{ text: 'hello world', startMs: 0, endMs: 500 }]);
     expect(second.text).toBe('hello world');
-    expect(server.requests.map((r) => r.fields.response_format![0])).toEqual(['verbose_json', 'json', 'json']);
+    expect(server.requests.map((r) => r.fields.response_format![0])).toEqual([
+      'verbose_json',
+      'json',
+      'json',
+    ]);
   });
 
   it('turns a server error into UT_ERR_ASR_FAILED', async () => {
@@ -71,7 +83,9 @@ describe('openai-remote asr engine', () => {
     server.mode = 'hang';
     const engine = createOpenAiRemoteAsr({ url: server.url });
     const controller = new AbortController();
-    const pending = engine.transcribe(tone(200), { signal: controller.signal }).catch((e: unknown) => e);
+    const pending = engine
+      .transcribe(tone(200), { signal: controller.signal })
+      .catch((e: unknown) => e);
     while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
     controller.abort(new Error('caller left'));
     const err = await pending;

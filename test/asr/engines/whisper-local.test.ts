@@ -1,6 +1,9 @@
 import { pipeline } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWhisperLocalAsr, whisperModelsLoaded } from '../../../src/asr/engines/whisper-local.js';
+import {
+  createWhisperLocalAsr,
+  whisperModelsLoaded,
+} from '../../../src/asr/engines/whisper-local.js';
 import type { AsrEngine } from '../../../src/asr/types.js';
 import { isUndertoneError } from '../../../src/errors/undertone-error.js';
 import { hasSharedAudio } from '../../helpers/shared-audio.js';
@@ -8,7 +11,10 @@ import { readShared16k, whisperFixtureDir } from '../asr-test-helpers.js';
 
 /** A voice-like signal when the shared recordings are absent. */
 const synthetic = (seconds: number, f0: number) =>
-  Float32Array.from({ length: seconds * 16_000 }, (_, i) => 0.2 * Math.sin((2 * Math.PI * f0 * i) / 16_000) * (1 + Math.sin(i / 900)));
+  Float32Array.from(
+    { length: seconds * 16_000 },
+    (_, i) => 0.2 * Math.sin((2 * Math.PI * f0 * i) / 16_000) * (1 + Math.sin(i / 900)),
+  );
 
 describe('whisper-local engine on the random-weight fixture', () => {
   let dir: string;
@@ -37,10 +43,17 @@ describe('whisper-local engine on the random-weight fixture', () => {
   });
 
   it('gives each request of a batch the text it gets alone, and isolates a bad request', async () => {
-    const pieces = [clip.subarray(0, 40_000), clip.subarray(40_000, 100_000), clip.subarray(100_000)];
+    const pieces = [
+      clip.subarray(0, 40_000),
+      clip.subarray(40_000, 100_000),
+      clip.subarray(100_000),
+    ];
     const singles = [];
     for (const audio of pieces) singles.push((await engine.transcribe(audio)).text);
-    const batch = await engine.transcribeBatch!([...pieces.map((audio) => ({ audio })), { audio: new Float32Array(31 * 16_000) }]);
+    const batch = await engine.transcribeBatch!([
+      ...pieces.map((audio) => ({ audio })),
+      { audio: new Float32Array(31 * 16_000) },
+    ]);
     expect(batch.slice(0, 3).map((r) => (r as { text: string }).text)).toEqual(singles);
     expect(isUndertoneError(batch[3]) && batch[3].code).toBe('UT_ERR_BAD_AUDIO_FORMAT');
   });

@@ -4,9 +4,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { parseMarkName, parseTwilioMessage, markName } from '../../../src/gateway/twilio/twilio-messages.js';
+import {
+  parseMarkName,
+  parseTwilioMessage,
+  markName,
+} from '../../../src/gateway/twilio/twilio-messages.js';
 import { createSessionTestDoubleFactory, unusedEnginesTestDouble } from '../session-test-double.js';
-import { startTwilioTestServer, TwilioTestClient, type TwilioTestServer } from './twilio-test-client.js';
+import {
+  startTwilioTestServer,
+  TwilioTestClient,
+  type TwilioTestServer,
+} from './twilio-test-client.js';
 
 const config = loadConfig({ env: {}, overrides: { 'log.level': 'silent' } });
 let server: TwilioTestServer | undefined;
@@ -17,7 +25,11 @@ afterEach(async () => {
 
 async function setup(cfg = config) {
   const { createSession, sessions } = createSessionTestDoubleFactory();
-  server = await startTwilioTestServer({ config: cfg, createSession, engines: () => unusedEnginesTestDouble });
+  server = await startTwilioTestServer({
+    config: cfg,
+    createSession,
+    engines: () => unusedEnginesTestDouble,
+  });
   const client = await TwilioTestClient.connect(server.url);
   return { sessions, client };
 }
@@ -28,8 +40,16 @@ describe('Twilio media stream endpoint', () => {
     client.start({ mode: 'agent', campaign: 'spring' });
     const payload = Uint8Array.from({ length: 160 }, (_, i) => i);
     client.media(payload);
-    client.send({ event: 'media', streamSid: client.streamSid, media: { track: 'outbound', chunk: '1', timestamp: '0', payload: 'AAAA' } });
-    client.send({ event: 'dtmf', streamSid: client.streamSid, dtmf: { track: 'inbound_track', digit: '5' } });
+    client.send({
+      event: 'media',
+      streamSid: client.streamSid,
+      media: { track: 'outbound', chunk: '1', timestamp: '0', payload: 'AAAA' },
+    });
+    client.send({
+      event: 'dtmf',
+      streamSid: client.streamSid,
+      dtmf: { track: 'inbound_track', digit: '5' },
+    });
     client.send({ event: 'nonsense' });
     await client.until(() => sessions[0]?.frames.length === 1);
 
@@ -60,13 +80,30 @@ describe('Twilio media stream endpoint', () => {
     // Twilio echoes a mark once the caller has heard the audio before it.
     client.mark(client.of('mark')[1]!.mark.name);
     await client.until(() => session.messages.some((m) => m.type === 'playback.position'));
-    expect(session.messages.find((m) => m.type === 'playback.position')).toEqual({ type: 'playback.position', responseId: 'r1', playedMs: 400 });
+    expect(session.messages.find((m) => m.type === 'playback.position')).toEqual({
+      type: 'playback.position',
+      responseId: 'r1',
+      playedMs: 400,
+    });
 
-    session.emit({ type: 'response.done', responseId: 'r1', text: '', audioMs: 500, timings: {} as never });
+    session.emit({
+      type: 'response.done',
+      responseId: 'r1',
+      text: '',
+      audioMs: 500,
+      timings: {} as never,
+    });
     await client.until(() => client.of('mark').length === 3);
     expect(parseMarkName(client.of('mark')[2]!.mark.name)!.playedMs).toBe(500);
 
-    session.emit({ type: 'response.cancelled', responseId: 'r1', reason: 'barge-in', playedMs: 400, playedText: '', clearAudio: true });
+    session.emit({
+      type: 'response.cancelled',
+      responseId: 'r1',
+      reason: 'barge-in',
+      playedMs: 400,
+      playedText: '',
+      clearAudio: true,
+    });
     await client.until(() => client.of('clear').length === 1);
     // Marks flushed by the clear say nothing about what was heard.
     const before = session.messages.length;
@@ -97,7 +134,10 @@ describe('Twilio media stream endpoint', () => {
   });
 
   it('refuses a stream without a valid apiKey parameter when auth is required', async () => {
-    const cfg = loadConfig({ env: {}, overrides: { 'server.authRequired': true, 'server.apiKeys': 'k-12345678' } });
+    const cfg = loadConfig({
+      env: {},
+      overrides: { 'server.authRequired': true, 'server.apiKeys': 'k-12345678' },
+    });
     const { sessions, client } = await setup(cfg);
     client.start({ apiKey: 'wrong' });
     expect(await client.closed).toBe(1008);
@@ -112,13 +152,24 @@ describe('Twilio media stream endpoint', () => {
 
 describe('parseTwilioMessage', () => {
   it('turns bad input into reasons, never throws', () => {
-    for (const bad of ['', 'null', '[]', '{"event":"media"}', '{"event":"media","media":{"payload":"!!"}}', '{"event":"start"}', '{"event":"mark"}']) {
+    for (const bad of [
+      '',
+      'null',
+      '[]',
+      '{"event":"media"}',
+      '{"event":"media","media":{"payload":"!!"}}',
+      '{"event":"start"}',
+      '{"event":"mark"}',
+    ]) {
       expect(parseTwilioMessage(bad).ok).toBe(false);
     }
   });
 
   it('round-trips mark names', () => {
-    expect(parseMarkName(markName('abc@def-r1', 1234.4))).toEqual({ responseId: 'abc@def-r1', playedMs: 1234 });
+    expect(parseMarkName(markName('abc@def-r1', 1234.4))).toEqual({
+      responseId: 'abc@def-r1',
+      playedMs: 1234,
+    });
     expect(parseMarkName('no-at-sign')).toBeUndefined();
   });
 });
