@@ -22,6 +22,16 @@ const skipReason = !existsSync(CHROMIUM)
     : undefined;
 const describeBrowser = skipReason ? describe.skip : describe;
 
+// CI installs Chromium (.ci/run) and sets UNDERTONE_REQUIRE_BROWSER: there a missing browser is a
+// failure, not a skip.
+if (process.env.UNDERTONE_REQUIRE_BROWSER === '1' && !existsSync(CHROMIUM)) {
+  describe('demo page in headless Chromium', () => {
+    it('has Chromium to run in', () => {
+      throw new Error(`UNDERTONE_REQUIRE_BROWSER is set but ${CHROMIUM} is missing`);
+    });
+  });
+}
+
 describeBrowser(
   `demo page in headless Chromium${skipReason ? ` [skipped: ${skipReason}]` : ''}`,
   () => {
