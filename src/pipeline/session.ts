@@ -38,6 +38,7 @@ import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { metrics } from '../metrics/metrics.js';
 import { CallMetrics, customerTrackOf } from '../emotion/call-metrics.js';
 import { EchoGuard } from './echo-guard.js';
+import { ErrorThrottle } from './error-throttle.js';
 import { EventOutbox } from './event-outbox.js';
 import type { SessionOutput, TurnSignal } from './session-output.js';
 import { SessionStats } from './session-stats.js';
@@ -138,12 +139,17 @@ class Session implements VoiceSession {
       }),
       share(),
     );
+    const throttle = new ErrorThrottle();
     const decodeErrors$ = decoded$.pipe(
       mergeMap((d) => d.errors),
+      mergeMap((err) => {
+        const admitted = throttle.admit(err.code, err.message, this.stats.audioMs);
+        return admitted ? [admitted] : [];
+      }),
       map(
         (err): SessionOutput => ({
           kind: 'event',
-          body: { type: 'error', code: err.code, message: err.message, recoverable: true },
+          body: { type: 'error', ...err, recoverable: true },
         }),
       ),
     );

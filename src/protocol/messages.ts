@@ -354,6 +354,11 @@ export interface ErrorEvent extends EventBase {
   message: string;
   /** True when the session goes on after this error. */
   recoverable: boolean;
+  /**
+   * Bad audio: errors of this code left unsent since the previous one (at most one per code is
+   * sent per second of audio, so a broken stream does not flood the client).
+   */
+  repeated?: number;
 }
 
 export interface PongEvent extends EventBase {

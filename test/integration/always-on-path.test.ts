@@ -187,4 +187,21 @@ describeWithSharedAudio('always-on path over a real socket', () => {
     );
     expect(odd.at(-1)).toMatchObject({ type: 'session.ended' });
   });
+
+  it('sends one error per second of audio for a run of garbage, with the count of the rest', async () => {
+    const garbage = Array.from({ length: 100 }, (_, n) =>
+      Uint8Array.from({ length: 40 }, (_, i) => (i * 73 + n * 31 + 11) & 0xff),
+    );
+    const events = await stream(
+      { codec: 'opus', sampleRateHz: 48_000, channels: 1, frameMs: 20 },
+      garbage,
+    );
+    const errors = events.filter((e) => e.type === 'error' && e.code === 'UT_ERR_OPUS_DECODE');
+    // 100 bad packets are 2 s of audio: a handful of events, not a hundred.
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    expect(errors.length).toBeLessThanOrEqual(4);
+    const sent = errors.length + errors.reduce((n, e) => n + ((e.repeated as number) ?? 0), 0);
+    expect(sent).toBeLessThanOrEqual(100);
+    expect(events.at(-1)).toMatchObject({ type: 'session.ended' });
+  });
 });
