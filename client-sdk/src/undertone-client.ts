@@ -12,16 +12,13 @@
  * jitter and presents the session's `resumeToken`; audio captured meanwhile waits in a bounded
  * backlog and is sent after the resume; events the server replays are de-duplicated by
  * `eventIndex`. When the server cannot resume, a new session starts clean and `resume-failed` is
- * emitted.
+ * emitted. That connection lifecycle lives in `connection-manager.ts`; this class is the facade.
  */
 import {
   CLOSE_CODES,
-  ERROR_CODES,
   FRAME_KIND,
-  PROTOCOL_VERSION,
   decodeFrame,
   type ClientMessage,
-  type ErrorEvent,
   type ServerEvent,
   type SessionEndedEvent,
   type SessionStartMessage,
@@ -31,58 +28,31 @@ import {
 import { AudioOutbox, type AudioOutboxOptions } from './audio-outbox.js';
 import type { ClientEventMap } from './client-events.js';
 import { ClockSync, type ClockEstimate } from './clock-sync.js';
-import { CLIENT_ERROR_CODES, UndertoneClientError } from './errors.js';
 import {
-  SOCKET_OPEN,
-  globalSocketFactory,
-  messageBytes,
-  type SocketFactory,
-  type SocketLike,
-} from './socket.js';
+  ConnectionManager,
+  type ConnectionOptions,
+  type ReconnectOptions,
+  type StartOptions,
+} from './connection-manager.js';
+import { CLIENT_ERROR_CODES, UndertoneClientError } from './errors.js';
 import { TurnLatencyTracker } from './turn-latency.js';
 import { TypedEmitter } from './typed-emitter.js';
 
-export interface ReconnectOptions {
-  /** Default true. */
-  enabled?: boolean;
-  /** First delay, doubled per attempt, in ms. Default 250. */
-  initialDelayMs?: number;
-  /** Longest delay, in ms. Default 5000. */
-  maxDelayMs?: number;
-  /** Attempts per drop before giving up. Default 20. */
-  maxAttempts?: number;
-}
+export type { ReconnectOptions, StartOptions };
 
-export interface UndertoneClientOptions {
-  /** WebSocket URL of the server, e.g. `ws://127.0.0.1:8080`. */
-  url: string;
-  /** Sent as `x-api-key` where the socket can carry headers (Node), else in `session.start`. */
-  apiKey?: string;
-  /** Defaults to the global `WebSocket`; in Node pass `nodeSocketFactory`. */
-  socketFactory?: SocketFactory;
+/** Options of `UndertoneClient`; the connection ones are described in `ConnectionOptions`. */
+export interface UndertoneClientOptions extends ConnectionOptions {
   /** Interval of `ping` messages for the clock estimate, in ms; 0 turns them off. Default 5000. */
   pingIntervalMs?: number;
-  reconnect?: ReconnectOptions;
   outbox?: AudioOutboxOptions;
-  /** How long `start()` waits for `session.started`, in ms. Default 10000. */
-  startTimeoutMs?: number;
   /** Client clock in ms (epoch based); defaults to `performance.timeOrigin + performance.now()`. */
   now?: () => number;
-  /** Source of backoff jitter in [0, 1); defaults to `Math.random`. */
-  random?: () => number;
 }
 
-/**
- * `session.start` fields chosen by the caller; version, key and resume fields are the client's.
- * Without `mode` the server's default mode applies (`session.started.mode` tells which).
- */
-export type StartOptions = Omit<
-  SessionStartMessage,
-  'type' | 'version' | 'apiKey' | 'resumeToken' | 'lastEventIndex' | 'mode'
-> & { mode?: SessionStartMessage['mode'] };
-
+/** Where the client is in its life; `reconnecting` while a dropped socket is being resumed. */
 export type ClientState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'ending' | 'closed';
 
+/** Per-frame options of `sendAudio`. */
 export interface SendAudioOptions {
   /** Duration of the frame, in ms; defaults to the session's `frameMs`. */
   durationMs?: number;
@@ -90,33 +60,17 @@ export interface SendAudioOptions {
   captureTimeMs?: number;
 }
 
-/** Close codes after which resuming makes no sense. */
-const FINAL_CLOSE_CODES = new Set<number>([
-  CLOSE_CODES.unauthorized,
-  CLOSE_CODES.durationLimit,
-  CLOSE_CODES.protocolError,
-]);
-
+/** One voice session over one WebSocket; see the module comment for what survives a drop. */
 export class UndertoneClient extends TypedEmitter<ClientEventMap> {
-  private readonly options: Required<
-    Omit<UndertoneClientOptions, 'apiKey' | 'outbox' | 'reconnect'>
-  > & {
-    apiKey?: string;
-    reconnect: Required<ReconnectOptions>;
-  };
+  private readonly pingIntervalMs: number;
+  private readonly clientNow: () => number;
+  private readonly connection: ConnectionManager;
   private readonly outbox: AudioOutbox;
   private readonly clockSync = new ClockSync(8);
   private readonly latency = new TurnLatencyTracker();
-  private socket: SocketLike | undefined;
   private startOptions: StartOptions | undefined;
   private currentState: ClientState = 'idle';
   private started: SessionStartedEvent | undefined;
-  private lastEventIndex: number | undefined;
-  private resumeToken: string | undefined;
-  /** Why the server refused the last resume attempt outright, if it did. */
-  private resumeRefusal: string | undefined;
-  private attempt = 0;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private pingId = 0;
   private readonly pingsSent = new Map<number, number>();
@@ -128,24 +82,26 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
 
   constructor(options: UndertoneClientOptions) {
     super();
-    this.options = {
-      url: options.url,
-      apiKey: options.apiKey,
-      socketFactory: options.socketFactory ?? globalSocketFactory,
-      pingIntervalMs: options.pingIntervalMs ?? 5000,
-      startTimeoutMs: options.startTimeoutMs ?? 10_000,
-      now: options.now ?? (() => performance.timeOrigin + performance.now()),
-      random: options.random ?? Math.random,
-      reconnect: {
-        enabled: options.reconnect?.enabled ?? true,
-        initialDelayMs: options.reconnect?.initialDelayMs ?? 250,
-        maxDelayMs: options.reconnect?.maxDelayMs ?? 5000,
-        maxAttempts: options.reconnect?.maxAttempts ?? 20,
+    this.pingIntervalMs = options.pingIntervalMs ?? 5000;
+    this.clientNow = options.now ?? (() => performance.timeOrigin + performance.now());
+    this.connection = new ConnectionManager(
+      options,
+      {
+        startOptions: () => this.startOptions!,
+        isClosed: () => this.isClosed(),
+        onEvent: (event) => this.handleEvent(event),
+        onBinary: (bytes) => this.handleBinary(bytes),
+        onDrop: (code, reason) => this.handleDrop(code, reason),
+        onReconnecting: (attempt, delayMs) => this.emit('reconnecting', { attempt, delayMs }),
+        onReconnected: (started) => this.goLive(started),
+        onGiveUp: (code, reason) => this.finish(code, reason),
       },
-    };
-    this.outbox = new AudioOutbox((frame) => this.sendRaw(frame), options.outbox);
+      this.stats,
+    );
+    this.outbox = new AudioOutbox((frame) => this.connection.send(frame), options.outbox);
   }
 
+  /** The client's current state. */
   get state(): ClientState {
     return this.currentState;
   }
@@ -167,7 +123,7 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
 
   /** The client's clock, in ms. */
   now(): number {
-    return this.options.now();
+    return this.clientNow();
   }
 
   /**
@@ -184,7 +140,7 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
     this.startOptions = options;
     this.currentState = 'connecting';
     try {
-      const started = await this.connect(false);
+      const started = await this.connection.connect(false);
       this.goLive(started);
       return started;
     } catch (err) {
@@ -230,6 +186,7 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
     if (latency) this.emit('turn.latency', latency);
   }
 
+  /** Changes session settings mid-call (`session.update`). */
   update(settings: Omit<SessionUpdateMessage, 'type'>): void {
     this.sendControl({ type: 'session.update', ...settings });
   }
@@ -274,115 +231,15 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Connection
+  // Connection events
   // -------------------------------------------------------------------------------------------
-
-  private connect(resume: boolean): Promise<SessionStartedEvent> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      let socket: SocketLike;
-      const fail = (code: string, message: string, cause?: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (this.socket === socket) this.socket = undefined;
-        try {
-          socket?.close();
-        } catch {
-          // already closed
-        }
-        reject(new UndertoneClientError(code, message, { cause }));
-      };
-      const timer = setTimeout(
-        () =>
-          fail(
-            CLIENT_ERROR_CODES.timeout,
-            `no session.started within ${this.options.startTimeoutMs} ms`,
-          ),
-        this.options.startTimeoutMs,
-      );
-
-      try {
-        socket = this.options.socketFactory.open(this.options.url, this.options.apiKey);
-      } catch (err) {
-        fail(
-          CLIENT_ERROR_CODES.connectFailed,
-          `cannot open ${this.options.url}: ${describe(err)}`,
-          err,
-        );
-        return;
-      }
-      socket.binaryType = 'arraybuffer';
-      this.socket = socket;
-
-      socket.onopen = () => {
-        // `mode` may be absent: the server then applies its default (the validator allows it).
-        const start = {
-          type: 'session.start',
-          version: PROTOCOL_VERSION,
-          ...this.startOptions!,
-        } as SessionStartMessage;
-        if (this.options.apiKey && !this.options.socketFactory.apiKeyInHeader)
-          start.apiKey = this.options.apiKey;
-        if (resume && this.resumeToken) {
-          start.resumeToken = this.resumeToken;
-          if (this.lastEventIndex !== undefined) start.lastEventIndex = this.lastEventIndex;
-        }
-        socket.send(JSON.stringify(start));
-      };
-      let lastError = '';
-      socket.onerror = (event) => {
-        // The close event follows; keep the reason (ECONNREFUSED, bad handshake) for the message.
-        const e = event as { message?: string; error?: { message?: string } };
-        lastError = e.error?.message ?? e.message ?? '';
-      };
-      socket.onclose = (event) => {
-        if (!settled) {
-          const why = event.reason || lastError;
-          fail(
-            CLIENT_ERROR_CODES.connectFailed,
-            `connection to ${this.options.url} closed (${event.code}${why ? `: ${why}` : ''})`,
-          );
-          return;
-        }
-        if (this.socket === socket) this.handleDrop(event.code, event.reason);
-      };
-      socket.onmessage = (event) => {
-        if (this.socket !== socket) return;
-        if (typeof event.data === 'string') {
-          const parsed = parseEvent(event.data);
-          if (!parsed) return;
-          if (!settled && parsed.type === 'session.started') {
-            settled = true;
-            clearTimeout(timer);
-            resolve(parsed);
-            return;
-          }
-          if (!settled && parsed.type === 'error') {
-            const e = parsed as ErrorEvent;
-            fail(
-              e.code === ERROR_CODES.resumeFailed ? e.code : CLIENT_ERROR_CODES.startRejected,
-              `${e.code}: ${e.message}`,
-              e,
-            );
-            return;
-          }
-          if (settled) this.handleEvent(parsed);
-          return;
-        }
-        const bytes = messageBytes(event.data);
-        if (bytes && settled) this.handleBinary(bytes);
-      };
-    });
-  }
 
   /** A session.started arrived on a new socket: go live, flush the backlog, start pinging. */
   private goLive(started: SessionStartedEvent): void {
     const previous = this.started;
     this.started = started;
-    this.resumeToken = started.resumeToken;
+    const refusal = this.connection.adopt(started, previous !== undefined && !started.resumed);
     this.currentState = this.currentState === 'ending' ? 'ending' : 'live';
-    this.attempt = 0;
     this.emit('session.started', started);
     this.emit('event', started);
 
@@ -392,77 +249,40 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
     } else if (previous) {
       // A new session replaced the old one: its clock and numbering start over.
       this.stats.resumeFailures++;
-      this.lastEventIndex = undefined;
       this.streamToResponse.clear();
       this.lastResponseId = undefined;
       this.latency.reset();
       this.outbox.rebase();
       for (const f of this.outbox.pending())
         this.latency.recordCapture(f.mediaTimeMs, f.captureTimeMs);
-      const reason =
-        started.resumeFailed ?? this.resumeRefusal ?? 'server did not resume the session';
+      const reason = started.resumeFailed ?? refusal ?? 'server did not resume the session';
       this.emit('resume-failed', {
         reason,
         previousSessionId: previous.sessionId,
         session: started,
       });
     }
-    this.resumeRefusal = undefined;
 
     this.outbox.flush();
     this.startPinging();
   }
 
+  /** The live socket dropped: resume unless the session is over or the close code is final. */
   private handleDrop(code: number, reason: string): void {
     this.stopPinging();
     this.outbox.pause();
-    this.socket = undefined;
     const canResume =
-      this.options.reconnect.enabled &&
+      this.connection.mayResume(code) &&
       !this.sessionEnded &&
       this.currentState !== 'ending' &&
-      this.currentState !== 'closed' &&
-      !FINAL_CLOSE_CODES.has(code);
+      this.currentState !== 'closed';
     this.emit('disconnected', { code, reason, willReconnect: canResume });
     if (!canResume) {
       this.finish(code, this.sessionEnded ? 'session ended' : reason || 'connection closed');
       return;
     }
     this.currentState = 'reconnecting';
-    this.scheduleReconnect(code);
-  }
-
-  private scheduleReconnect(lastCode: number): void {
-    const { initialDelayMs, maxDelayMs, maxAttempts } = this.options.reconnect;
-    if (this.attempt >= maxAttempts) {
-      this.finish(lastCode, `gave up after ${maxAttempts} reconnect attempts`);
-      return;
-    }
-
-    // "Equal jitter": half the exponential delay fixed, half random, so clients that dropped
-    // together do not come back together.
-    const base = Math.min(maxDelayMs, initialDelayMs * 2 ** this.attempt);
-    const delayMs = base / 2 + (this.options.random() * base) / 2;
-    this.attempt++;
-    this.emit('reconnecting', { attempt: this.attempt, delayMs });
-
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.currentState === 'closed') return;
-      this.stats.reconnects++;
-      this.connect(true).then(
-        (started) => this.goLive(started),
-        (err: UndertoneClientError) => {
-          if (this.currentState === 'closed') return;
-          // The server refused the token outright: the next attempt starts a clean session.
-          if (err.code === ERROR_CODES.resumeFailed) {
-            this.resumeToken = undefined;
-            this.resumeRefusal = err.message;
-          }
-          this.scheduleReconnect(CLOSE_CODES.goingAway);
-        },
-      );
-    }, delayMs);
+    this.connection.scheduleReconnect(code);
   }
 
   private finish(code: number, reason: string): void {
@@ -470,15 +290,7 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
     this.currentState = 'closed';
     this.stopPinging();
     this.outbox.discard();
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    const socket = this.socket;
-    this.socket = undefined;
-    try {
-      if (socket && socket.readyState <= SOCKET_OPEN)
-        socket.close(CLOSE_CODES.normal, reason.slice(0, 120));
-    } catch {
-      // already closing
-    }
+    this.connection.stop(reason);
     this.emit('closed', { code, reason });
   }
 
@@ -486,18 +298,8 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
   // Incoming
   // -------------------------------------------------------------------------------------------
 
+  /** A server event after `session.started`, replays already removed by the connection. */
   private handleEvent(event: ServerEvent): void {
-    if (event.type === 'session.started') return;
-
-    // Every other event, pongs included, is numbered by the server; a replay may repeat some.
-    if (event.eventIndex !== undefined) {
-      if (this.lastEventIndex !== undefined && event.eventIndex <= this.lastEventIndex) {
-        this.stats.duplicateEvents++;
-        return;
-      }
-      this.lastEventIndex = event.eventIndex;
-    }
-
     switch (event.type) {
       case 'pong':
         this.handlePong(event.id, event.serverTimeMs);
@@ -545,9 +347,9 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
 
   private startPinging(): void {
     this.stopPinging();
-    if (this.options.pingIntervalMs <= 0) return;
+    if (this.pingIntervalMs <= 0) return;
     this.ping();
-    this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs);
+    this.pingTimer = setInterval(() => this.ping(), this.pingIntervalMs);
     (this.pingTimer as { unref?: () => void }).unref?.();
   }
 
@@ -561,7 +363,7 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
   }
 
   private isOpen(): boolean {
-    return this.socket !== undefined && this.socket.readyState === SOCKET_OPEN;
+    return this.connection.isOpen();
   }
 
   private isLive(): boolean {
@@ -574,34 +376,8 @@ export class UndertoneClient extends TypedEmitter<ClientEventMap> {
   }
 
   private sendRaw(data: string | Uint8Array): boolean {
-    if (!this.isOpen()) return false;
-    try {
-      this.socket!.send(data);
-      return true;
-    } catch {
-      return false;
-    }
+    return this.connection.send(data);
   }
-}
-
-function parseEvent(text: string): ServerEvent | undefined {
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (
-      typeof value === 'object' &&
-      value !== null &&
-      typeof (value as { type?: unknown }).type === 'string'
-    ) {
-      return value as ServerEvent;
-    }
-  } catch {
-    // not JSON: ignored, the server never sends such frames
-  }
-  return undefined;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -5,18 +5,20 @@
  * interrupt the reply, listen to it, pause, speak again, until the hard stop.
  *
  * The audio never stops: between utterances the caller sends silence, like a phone line.
+ * The parts: `paced-sender.ts` (socket and frame clock), `turn-script.ts` (what to say when),
+ * `turn-measurement.ts` (what the server answered, and how fast); this file runs a session.
  */
 import WebSocket from 'ws';
-import {
-  CLOSE_CODES,
-  PROTOCOL_VERSION,
-  type ServerEvent,
-  type SessionMode,
-} from '../../src/protocol/messages.js';
-import { decodeFrame, encodeFrame, FRAME_KIND } from '../../src/protocol/frame-header.js';
-import type { CodecSetup, SpeechSet, Utterance } from './recordings.js';
+import { CLOSE_CODES, PROTOCOL_VERSION, type SessionMode } from '../../src/protocol/messages.js';
+import { openLeanSocket, sendPaced } from './paced-sender.js';
+import type { CodecSetup, SpeechSet } from './recordings.js';
 import type { RunMetrics } from './run-metrics.js';
+import { TurnMeasurement } from './turn-measurement.js';
+import { TurnScript } from './turn-script.js';
 
+export { LEAN_SOCKET } from './paced-sender.js';
+
+/** How one simulated caller behaves; see `runCaller`. */
 export interface CallerOptions {
   wsUrl: string;
   mode: SessionMode;
@@ -43,55 +45,6 @@ export interface CallerOptions {
   random?: () => number;
 }
 
-interface Turn {
-  speechStartAt: number;
-  speechEndAt?: number;
-  firstPartialAt?: number;
-  finalAt?: number;
-  responseId?: string;
-  stream?: number;
-  firstAudioAt?: number;
-}
-
-interface Interrupt {
-  /** When the interruption's first frame was sent. */
-  startAt: number;
-  /** When its speech onset frame was sent (`Utterance.speechOnsetFrame`): the measuring origin. */
-  speechAt?: number;
-  responseId: string;
-  stream: number | undefined;
-  /** When `response.cancelled` with reason `barge-in` arrived. */
-  cancelledAt?: number;
-  /** The reply ended some other way (done, session end, new turn): the barge-in was missed. */
-  missed?: boolean;
-}
-
-/** Speech an interruption must hold after its onset: a sentence, not a word or a breath. */
-const MIN_INTERRUPT_SPEECH_MS = 1000;
-
-/** Utterances fit to interrupt with: speech from a known onset, long enough to barge in. */
-function interruptible(list: readonly Utterance[]): Utterance[] {
-  const fit = list.filter((u) => {
-    if (u.speechOnsetFrame === null) return false;
-    const frameMs = u.durationMs / u.frames.length;
-    return u.durationMs - u.speechOnsetFrame * frameMs >= MIN_INTERRUPT_SPEECH_MS;
-  });
-  return fit.length > 0 ? fit : [...list];
-}
-
-type Phase = 'idle' | 'speaking' | 'waiting';
-
-/**
- * Socket options that keep hundreds of callers cheap: no compression, no UTF-8 check of the
- * server's text, and an all-zero mask, which `ws` then skips applying. A zero mask is fine for a
- * load generator on loopback; a real client behind proxies keeps random masks.
- */
-export const LEAN_SOCKET = {
-  perMessageDeflate: false,
-  skipUTF8Validation: true,
-  generateMask: () => {},
-} as const;
-
 /** Runs one caller to its stop time; never throws (failures are counted in `metrics.errors`). */
 export async function runCaller(options: CallerOptions): Promise<void> {
   const caller = new Caller(options);
@@ -100,27 +53,20 @@ export async function runCaller(options: CallerOptions): Promise<void> {
 
 class Caller {
   private readonly random: () => number;
+  private readonly script: TurnScript;
+  private readonly measurement: TurnMeasurement;
   private ws!: WebSocket;
-  private phase: Phase = 'idle';
-  private speakAt = 0;
-  private utterance: Utterance | undefined;
-  private utteranceFrame = 0;
-  private turn: Turn | undefined;
-  private interruptAt: number | undefined;
-  private readonly interrupts: Interrupt[] = [];
-  /** The interruption being spoken, until its speech onset frame is sent. */
-  private speakingInterrupt: Interrupt | undefined;
-  private interruptUtterances: Utterance[] | undefined;
-  private readonly lastSeq = new Map<number, number>();
-  private readonly lastFrameAt = new Map<number, number>();
-  private readonly streamOf = new Map<string, number>();
   private ended = false;
-  private turnsFinished = 0;
-  private timer: NodeJS.Timeout | undefined;
   private onEnded: (() => void) | undefined;
+  private started: ((ok: boolean) => void) | undefined;
 
   constructor(private readonly o: CallerOptions) {
     this.random = o.random ?? Math.random;
+    this.script = new TurnScript(o, this.random);
+    this.measurement = new TurnMeasurement(o, this.script, this.random, {
+      onStarted: () => this.started?.(true),
+      isEnded: () => this.ended,
+    });
   }
 
   async run(): Promise<void> {
@@ -133,7 +79,9 @@ class Caller {
       return;
     }
     const closed = new Promise<void>((resolve) => this.ws.once('close', () => resolve()));
-    this.ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
+    this.ws.on('message', (data: Buffer, isBinary: boolean) =>
+      this.measurement.onMessage(data, isBinary),
+    );
     this.ws.on('close', (code: number) => {
       if (!this.ended && code !== CLOSE_CODES.normal) metrics.errors.add(`closed:${code}`);
       this.ended = true;
@@ -143,32 +91,22 @@ class Caller {
     const started = await this.start();
     if (started) {
       metrics.count('sessionsStarted');
-      this.speakAt = performance.now() + this.random() * 1000;
+      this.script.speakFirstAt(performance.now() + this.random() * 1000);
       await this.stream();
       await this.end();
     }
     if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
     await closed;
-    this.finishInterrupts();
+    this.measurement.finishInterrupts();
   }
 
   private connect(): Promise<void> {
-    this.ws = new WebSocket(this.o.wsUrl, LEAN_SOCKET);
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timeout')), 15_000);
-      this.ws.once('open', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.ws.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    }).finally(() => this.ws.on('error', () => {}));
+    const { ws, opened } = openLeanSocket(this.o.wsUrl);
+    this.ws = ws;
+    return opened;
   }
 
-  private started: ((ok: boolean) => void) | undefined;
-
+  /** Sends `session.start`; resolves true on `session.started`, false on a close or after 20 s. */
   private start(): Promise<boolean> {
     const { setup, mode } = this.o;
     this.ws.send(
@@ -200,45 +138,21 @@ class Caller {
     });
   }
 
-  /** Sends frames on schedule until the stop time or until the socket closes. */
+  /** Sends frames on schedule until the stop time, the turn limit, or until the socket closes. */
   private stream(): Promise<void> {
     const { metrics, setup } = this.o;
-    const frameMs = setup.frameMs;
-    const lateMs = this.o.lateThresholdMs ?? frameMs;
-    const begin = performance.now();
-    let seq = 0;
-    return new Promise((resolve) => {
-      this.onEnded = () => {
-        if (this.timer) clearTimeout(this.timer);
-        resolve();
-      };
-      const tick = (): void => {
-        const now = performance.now();
-        for (let due = begin + seq * frameMs; due <= now; due = begin + seq * frameMs) {
-          if (
-            this.ended ||
-            due >= this.o.stopAtMs ||
-            this.turnsFinished >= (this.o.maxTurns ?? Infinity)
-          ) {
-            return this.onEnded!();
-          }
-          const late = now - due;
-          metrics.add('frameLatenessMs', late);
-          if (late > lateMs) metrics.count('framesLate');
-          const payload = this.nextPayload(now);
-          this.ws.send(
-            encodeFrame(
-              { kind: FRAME_KIND.callerAudio, stream: 0, seq, timestampMs: seq * frameMs },
-              payload,
-            ),
-          );
-          metrics.count('framesSent');
-          seq++;
-        }
-        this.timer = setTimeout(tick, Math.max(0, begin + seq * frameMs - performance.now()));
-      };
-      tick();
+    const maxTurns = this.o.maxTurns ?? Infinity;
+    const sender = sendPaced({
+      ws: this.ws,
+      metrics,
+      frameMs: setup.frameMs,
+      lateThresholdMs: this.o.lateThresholdMs ?? setup.frameMs,
+      shouldStop: (dueMs) =>
+        this.ended || dueMs >= this.o.stopAtMs || this.script.turnsFinished >= maxTurns,
+      nextPayload: (nowMs) => this.script.nextPayload(nowMs),
     });
+    this.onEnded = sender.stop;
+    return sender.done;
   }
 
   /** Sends `session.end` and waits (3 s at most) for the server to close. */
@@ -253,229 +167,5 @@ class Caller {
         resolve();
       });
     });
-  }
-
-  /** The payload of the frame due now, advancing the turn-taking state. */
-  private nextPayload(now: number): Uint8Array {
-    const { speech } = this.o;
-    if (this.o.silenceOnly) return speech.silence;
-
-    if (this.phase === 'waiting') this.checkWaiting(now);
-    if (this.phase === 'idle' && now >= this.speakAt) this.beginSpeaking(now);
-    if (this.phase !== 'speaking') return speech.silence;
-
-    const onset = this.speakingInterrupt;
-    if (onset && this.utteranceFrame >= (this.utterance!.speechOnsetFrame ?? 0)) {
-      onset.speechAt = now;
-      this.speakingInterrupt = undefined;
-    }
-    const frame = this.utterance!.frames[this.utteranceFrame++]!;
-    if (this.utteranceFrame >= this.utterance!.frames.length) this.endSpeaking(now);
-    return frame;
-  }
-
-  private beginSpeaking(now: number, interrupt?: Interrupt): void {
-    this.interruptUtterances ??= interruptible(this.o.speech.utterances);
-    const list = interrupt ? this.interruptUtterances : this.o.speech.utterances;
-    this.speakingInterrupt = interrupt;
-    this.utterance = list[Math.floor(this.random() * list.length)]!;
-    this.utteranceFrame = 0;
-    this.phase = 'speaking';
-    this.interruptAt = undefined;
-    this.turn = { speechStartAt: now };
-    this.o.metrics.count('turns');
-  }
-
-  private endSpeaking(now: number): void {
-    this.turn!.speechEndAt = now;
-    if (this.o.mode === 'transcribe') this.pause(now);
-    else this.phase = 'waiting';
-  }
-
-  private pause(now: number): void {
-    const [lo, hi] = this.o.pauseMs ?? [400, 1200];
-    this.turnsFinished++;
-    this.phase = 'idle';
-    this.speakAt = now + lo + this.random() * (hi - lo);
-  }
-
-  private checkWaiting(now: number): void {
-    const turn = this.turn!;
-    if (this.interruptAt !== undefined && now >= this.interruptAt && turn.responseId) {
-      const interrupt: Interrupt = {
-        startAt: now,
-        responseId: turn.responseId,
-        stream: turn.stream,
-      };
-      this.interrupts.push(interrupt);
-      this.o.metrics.count('interrupts');
-      this.beginSpeaking(now, interrupt);
-      return;
-    }
-    if (!turn.responseId && now - turn.speechEndAt! > (this.o.replyTimeoutMs ?? 15_000)) {
-      this.o.metrics.count('turnsNoReply');
-      this.pause(now);
-    }
-  }
-
-  private onMessage(data: Buffer, isBinary: boolean): void {
-    const now = performance.now();
-    if (isBinary) return this.onAgentFrame(data, now);
-
-    let event: ServerEvent;
-    try {
-      event = JSON.parse(data.toString('utf8')) as ServerEvent;
-    } catch {
-      this.o.metrics.errors.add('client:bad-json-from-server');
-      return;
-    }
-    this.onEvent(event, now);
-  }
-
-  private onEvent(event: ServerEvent, now: number): void {
-    const { metrics } = this.o;
-    const turn = this.turn;
-    switch (event.type) {
-      case 'session.started':
-        this.started?.(true);
-        return;
-      case 'transcript.partial':
-        if (turn && turn.firstPartialAt === undefined) {
-          turn.firstPartialAt = now;
-          metrics.add('firstPartialMs', now - turn.speechStartAt);
-        }
-        return;
-      case 'transcript.final':
-        if (turn?.speechEndAt !== undefined && turn.finalAt === undefined) {
-          turn.finalAt = now;
-          metrics.add('finalMs', now - turn.speechEndAt);
-        }
-        return;
-      case 'response.started':
-        if (event.stream !== undefined) this.streamOf.set(event.responseId, event.stream);
-        if (turn?.speechEndAt !== undefined && turn.responseId === undefined) {
-          turn.responseId = event.responseId;
-          turn.stream = event.stream;
-        }
-        return;
-      case 'response.done':
-        return this.onResponseDone(event, now);
-      case 'response.cancelled': {
-        metrics.cancelled.add(event.reason);
-        const interrupt = this.interrupts.find((i) => i.responseId === event.responseId);
-        if (interrupt && interrupt.cancelledAt === undefined && !interrupt.missed) {
-          // Only a barge-in answers the interruption: a reply cut by the session's end (the run
-          // stopping) or by a later turn was not stopped by it, and its time says nothing.
-          if (event.reason === 'barge-in') {
-            interrupt.cancelledAt = now;
-            metrics.count('interruptsCancelled');
-            metrics.add('bargeInCancelMs', now - (interrupt.speechAt ?? interrupt.startAt));
-          } else {
-            interrupt.missed = true;
-            metrics.count('interruptsMissed');
-          }
-        }
-        if (turn?.responseId === event.responseId && this.phase === 'waiting') this.pause(now);
-        return;
-      }
-      case 'error':
-        metrics.errors.add(event.code);
-        return;
-      case 'session.ended':
-        if (!this.ended) metrics.errors.add(`session-ended:${event.reason}`);
-        return;
-      default:
-        return;
-    }
-  }
-
-  private onResponseDone(
-    event: Extract<ServerEvent, { type: 'response.done' }>,
-    now: number,
-  ): void {
-    const { metrics } = this.o;
-    const t = event.timings;
-    const put = (
-      metric: Parameters<RunMetrics['add']>[0],
-      value: number | null | undefined,
-    ): void => {
-      if (typeof value === 'number') metrics.add(metric, value);
-    };
-    put('serverSpeechEndToFinalMs', t?.speechEndToFinalMs);
-    put('serverFinalToLlmFirstTokenMs', t?.finalToLlmFirstTokenMs);
-    put('serverLlmFirstTokenToTtsFirstAudioMs', t?.llmFirstTokenToTtsFirstAudioMs);
-    put('serverVoiceToVoiceMs', t?.voiceToVoiceMs);
-    put('serverOverheadMs', t?.serverOverheadMs);
-    put('serverModelComputeMs', t?.modelComputeMs);
-    put('serverQueueWaitMs', t?.queueWaitMs);
-    if (typeof t?.ttsFirstAudioToFirstFrameMs === 'number') {
-      metrics.add('serverTtsAudioToSentMs', t.ttsFirstAudioToFirstFrameMs);
-    } else if (
-      t &&
-      t.voiceToVoiceMs !== null &&
-      t.speechEndToFinalMs !== null &&
-      t.finalToLlmFirstTokenMs !== null &&
-      t.llmFirstTokenToTtsFirstAudioMs !== null
-    ) {
-      const stages =
-        t.speechEndToFinalMs + t.finalToLlmFirstTokenMs + t.llmFirstTokenToTtsFirstAudioMs;
-      metrics.add('serverTtsAudioToSentMs', t.voiceToVoiceMs - stages);
-    }
-
-    for (const interrupt of this.interrupts) {
-      if (interrupt.responseId !== event.responseId || interrupt.cancelledAt !== undefined)
-        continue;
-      if (interrupt.missed) continue;
-      interrupt.missed = true;
-      metrics.count('interruptsMissed');
-    }
-    const turn = this.turn;
-    if (turn?.responseId !== event.responseId) return;
-    metrics.count('turnsAnswered');
-    if (this.phase === 'waiting') {
-      // Listen to the rest of the reply (the server sends it about in real time), then pause.
-      const playedUntil = (turn.firstAudioAt ?? now) + (event.audioMs ?? 0);
-      this.pause(Math.max(now, playedUntil));
-    }
-  }
-
-  private onAgentFrame(data: Buffer, now: number): void {
-    const { metrics } = this.o;
-    const decoded = decodeFrame(data);
-    if (!decoded.ok || decoded.frame.kind !== FRAME_KIND.agentAudio) {
-      metrics.errors.add('client:bad-agent-frame');
-      return;
-    }
-    const { stream, seq } = decoded.frame;
-    const last = this.lastSeq.get(stream);
-    if (last !== undefined && seq > last + 1) metrics.count('agentFramesDropped', seq - last - 1);
-    if (last === undefined || seq > last) this.lastSeq.set(stream, seq);
-    this.lastFrameAt.set(stream, now);
-    metrics.count('agentFrames');
-
-    const turn = this.turn;
-    if (!turn || turn.speechEndAt === undefined || turn.firstAudioAt !== undefined) return;
-    if (turn.stream !== undefined ? turn.stream !== stream : turn.responseId === undefined) return;
-    turn.firstAudioAt = now;
-    metrics.add('firstAudioMs', now - turn.speechEndAt);
-    const chance = this.o.interruptProb ?? 0;
-    if (this.phase === 'waiting' && chance > 0 && this.random() < chance) {
-      this.interruptAt = now + this.random() * 200;
-    }
-  }
-
-  /**
-   * Barge-in stop time: from the interruption's speech onset to the last agent frame of the
-   * response it cancelled (barge-in cancels only).
-   */
-  private finishInterrupts(): void {
-    for (const interrupt of this.interrupts) {
-      if (interrupt.cancelledAt === undefined) continue;
-      const stream = interrupt.stream ?? this.streamOf.get(interrupt.responseId);
-      const lastAt = stream === undefined ? undefined : this.lastFrameAt.get(stream);
-      const from = interrupt.speechAt ?? interrupt.startAt;
-      const stopMs = lastAt === undefined ? 0 : Math.max(0, lastAt - from);
-      this.o.metrics.add('bargeInStopMs', stopMs);
-    }
   }
 }
