@@ -7,8 +7,8 @@
  * per stream so the speaker baseline keeps learning. Runs in a few seconds.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../src/models/project-root.js';
 import { parseWav } from '../src/audio/wav.js';
 import { silentLogger } from '../src/log/logger.js';
 import { defaultModel } from '../src/emotion/fusion.js';
@@ -16,7 +16,8 @@ import { TrackEmotion } from '../src/emotion/track-emotion-observer.js';
 import { ProsodyTracker } from '../src/prosody/prosody-tracker.js';
 import type { ProsodyFrame } from '../src/protocol/messages.js';
 
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../test/fixtures/emotion');
+// From the project root, so the compiled bench (dist/bench/) finds the committed fixtures too.
+const FIXTURES = join(projectRoot(), 'test/fixtures/emotion');
 const CHUNK = 320; // 20 ms at 16 kHz
 
 interface Utterance {

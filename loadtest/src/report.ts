@@ -153,7 +153,9 @@ export function renderHtml(
   knee: Knee | null,
   title = 'Undertone load test',
 ): string {
-  const charts = CHART_METRICS.filter((k) => levels.some((l) => l.metrics.latency[k].count > 0))
+  const measured = CHART_METRICS.filter((k) => levels.some((l) => l.metrics.latency[k].count > 0));
+  // With no turn measured at all, an empty first chart still shows the levels that ran.
+  const charts = (measured.length > 0 || levels.length === 0 ? measured : [CHART_METRICS[0]!])
     .map((k) => chartSvg(levels, k, knee))
     .join('\n');
   const rows = levels
@@ -190,7 +192,7 @@ ${rows}
 function chartSvg(levels: LoadLevelReport[], metric: TurnMetric, knee: Knee | null): string {
   const w = 460;
   const h = 280;
-  const pad = { l: 56, r: 16, t: 28, b: 40 };
+  const pad = { l: 56, r: 16, t: 44, b: 40 };
   const xs = levels.map((l) => l.callers);
   const values = levels.flatMap((l) => [l.metrics.latency[metric].p99 ?? 0]);
   const yMax = niceMax(Math.max(1, ...values));
@@ -240,7 +242,7 @@ function chartSvg(levels: LoadLevelReport[], metric: TurnMetric, knee: Knee | nu
   const legend = (['p50', 'p90', 'p99'] as const)
     .map(
       (q, i) =>
-        `<text x="${w - pad.r - 120 + i * 42}" y="16" font-size="11" fill="${COLORS[q]}">${q}</text>`,
+        `<text x="${w - pad.r - 120 + i * 42}" y="34" font-size="11" fill="${COLORS[q]}">${q}</text>`,
     )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="${escapeHtml(TURN_METRICS[metric])}">

@@ -35,6 +35,8 @@ Options:
   --url URL          server WebSocket URL (default ws://127.0.0.1:8080)
   --mode MODE        agent or transcribe (default: the server's mode); stereo files are sent
                      as two tracks (channelLayout separate) unless the mode is agent
+  --roles A,B        names of the two tracks of a stereo file in transcribe mode, left first
+                     (e.g. agent,customer: the customer's emotion is then reported per call)
   --codec CODEC      opus (default) or pcm16
   --out FILE         write the agent's audio to this WAV file (agent mode)
   --json             one JSON event per line instead of the timeline
@@ -56,6 +58,7 @@ export async function talkCommand(argv: string[]): Promise<number> {
     options: {
       url: { type: 'string', default: 'ws://127.0.0.1:8080' },
       mode: { type: 'string' },
+      roles: { type: 'string' },
       codec: { type: 'string', default: 'opus' },
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -110,6 +113,16 @@ export async function talkCommand(argv: string[]): Promise<number> {
   const start: StartOptions = { audio: audio.format };
   if (mode) start.mode = mode;
   if (stereo && mode !== 'agent') start.channelLayout = 'separate';
+  if (values.roles !== undefined) {
+    const roles = values.roles.split(',').map((r) => r.trim());
+    if (start.channelLayout !== 'separate' || roles.length !== 2 || roles.some((r) => r === '')) {
+      process.stderr.write(
+        'undertone talk: --roles takes two names (left,right) and needs a stereo file in transcribe mode\n',
+      );
+      return 2;
+    }
+    start.channelRoles = roles;
+  }
   if (mode !== 'transcribe')
     start.output = { codec, sampleRateHz: codec === 'opus' ? 48_000 : 16_000 };
 

@@ -33,15 +33,17 @@ export interface CallMetricsOptions {
 export type CallMetricsBody = Omit<CallMetricsEvent, 'sessionId' | 'timeMs'>;
 
 /**
- * The customer's track: the one whose role is `customer` (or `caller`), else track 0 (the
- * caller of a mono or Twilio inbound stream).
+ * The customer's track: the one whose role is `customer` (or `caller`); for a single track, that
+ * track (the caller of a mono or Twilio inbound stream); otherwise -1, none: with two tracks and
+ * no roles, guessing would report the agent's emotion as the customer's.
  */
 export function customerTrackOf(
   channelRoles: readonly string[] | undefined,
   tracks: number,
 ): number {
   const at = channelRoles?.findIndex((r) => /^(customer|caller)$/i.test(r)) ?? -1;
-  return at >= 0 && at < tracks ? at : 0;
+  if (at >= 0 && at < tracks) return at;
+  return tracks === 1 ? 0 : -1;
 }
 
 export class CallMetrics {

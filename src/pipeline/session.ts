@@ -124,7 +124,8 @@ class Session implements VoiceSession {
       const customerTrack = customerTrackOf(start.channelRoles, tracks);
       this.callMetrics = new CallMetrics({ tracks, customerTrack });
     }
-    log.info({ mode: this.mode, codec, tracks, metadata: start.metadata }, 'session started');
+    // The edges write the info-level lifecycle lines (gateway/lifecycle-log.ts, the Twilio endpoint).
+    log.debug({ mode: this.mode, codec, tracks, metadata: start.metadata }, 'session started');
 
     // Decode once, shared by every track.
     const decoded$ = concat(
@@ -284,7 +285,7 @@ class Session implements VoiceSession {
     if (this.callMetrics) this.emit(this.callMetrics.snapshot(this.stats.audioMs, 'call.summary'));
     const ended = this.emit({ type: 'session.ended', reason, stats: input }) as SessionEndedEvent;
     metrics.sessionsActive.dec({ mode: this.mode });
-    this.log.info({ reason, ...input }, 'session ended');
+    this.log.debug({ reason, ...input }, 'session ended');
     return ended;
   }
 

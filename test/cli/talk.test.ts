@@ -43,6 +43,10 @@ describe('undertone talk', () => {
     expect(await talkCommand([])).toBe(2);
     expect(io.err()).toContain('a WAV file is required');
     expect(await talkCommand(['x.wav', '--codec', 'mp3'])).toBe(2);
+    // Roles name the two tracks of a stereo transcribe call; a mono file has none.
+    const mono = 'test/fixtures/speech/hello_weather.16k.wav';
+    expect(await talkCommand([mono, '--mode', 'transcribe', '--roles', 'agent,customer'])).toBe(2);
+    expect(io.err()).toContain('--roles takes two names');
   });
 
   it('exits 1 with one line, no stack trace, when nothing listens or the file is not a WAV', async () => {

@@ -46,6 +46,8 @@ describe('CallMetrics', () => {
   it('finds the customer track by role', () => {
     expect(customerTrackOf(['agent', 'customer'], 2)).toBe(1);
     expect(customerTrackOf(undefined, 1)).toBe(0);
-    expect(customerTrackOf(['agent', 'other'], 2)).toBe(0);
+    // Two tracks and no customer role: no track is guessed to be the customer.
+    expect(customerTrackOf(['agent', 'other'], 2)).toBe(-1);
+    expect(customerTrackOf(undefined, 2)).toBe(-1);
   });
 });

@@ -254,6 +254,12 @@ class TwilioCall {
     });
     if (config.session.transcriptSinkDir)
       this.sink = new TranscriptSink(config.session.transcriptSinkDir, this.session.id, this.log);
+    else if (this.session.mode === 'transcribe' && !this.deps.onEvent)
+      // Twilio's protocol has no message for transcripts: without a sink they go nowhere.
+      this.log.warn(
+        { sessionId: this.session.id },
+        'twilio transcribe call without session.transcriptSinkDir: transcripts are not kept',
+      );
     const early = this.early ?? [];
     this.early = undefined;
     for (const event of early) this.deliver(event);
