@@ -88,7 +88,14 @@ export function fuseEmotion(model: SoftmaxModel, input: FusionInput): FusionResu
       : input.text.sentimentWords > 0 || input.modelValence !== undefined
         ? 0.5
         : 0.3;
-  const uncertain = voiceEvidence + textEvidence < MIN_EVIDENCE || margin < MIN_MARGIN;
+  // Voice features carry arousal, not valence: loud, fast, high speech is joy as often as anger.
+  // Without a sentiment-bearing word a valenced label is a guess, so it is marked uncertain.
+  const valenceUnknown =
+    input.modelValence === undefined && (input.text === null || input.text.sentimentWords === 0);
+  const uncertain =
+    voiceEvidence + textEvidence < MIN_EVIDENCE ||
+    margin < MIN_MARGIN ||
+    (valenceUnknown && ranked[0]!.label !== 'neutral');
 
   const tags: EmotionTag[] = ranked
     .slice(0, TOP_TAGS)
