@@ -22,8 +22,12 @@ const ui = {
   clock: $('clock'),
 };
 const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-ui.url.value =
-  new URLSearchParams(location.search).get('url') ?? `${scheme}://${location.host}/v1/stream`;
+const params = new URLSearchParams(location.search);
+ui.url.value = params.get('url') ?? `${scheme}://${location.host}/v1/stream`;
+/** `?encoder=wasm` forces the WebAssembly Opus encoder, `?encoder=pcm16` no codec. */
+const encoderPreference = ['opus', 'wasm', 'pcm16'].includes(params.get('encoder'))
+  ? params.get('encoder')
+  : 'opus';
 
 /** Agent audio reaches the speaker as pcm16 at this rate (simplest to play everywhere). */
 const OUTPUT = { codec: 'pcm16', sampleRateHz: 16000 };
@@ -31,7 +35,8 @@ const OUTPUT = { codec: 'pcm16', sampleRateHz: 16000 };
 let call; // { client, mic, encoder, player }
 const plots = { emotion: [], pitch: [] };
 const stats = { agentFrames: 0, firstAudio: 0 };
-window.undertoneDemo = { stats, plots };
+/** Debug state for tests and the console; `encoder` is set once a call picks one. */
+window.undertoneDemo = { stats, plots, encoder: undefined };
 
 ui.talk.addEventListener('click', () => (call ? hangUp() : talk().catch(fail)));
 
@@ -51,10 +56,12 @@ async function talk() {
   const client = new UndertoneClient({ url: ui.url.value, apiKey: ui.apiKey.value || undefined });
   const packets = [];
   const encoder = await createBrowserEncoder({
+    prefer: encoderPreference,
     onPacket: (p) => (client.state === 'live' ? client.sendAudio(p.payload, p) : packets.push(p)),
     onError: fail,
   });
   call = { client, encoder };
+  window.undertoneDemo.encoder = { kind: encoder.kind, format: encoder.format };
   wireEvents(client);
 
   // The microphone and audio output start inside the click (autoplay rules), before the socket.
@@ -76,7 +83,7 @@ async function talk() {
   });
   for (const p of packets.splice(0)) client.sendAudio(p.payload, p);
   setStatus(
-    `live: session ${started.sessionId}, sending ${encoder.format.codec} at ${encoder.format.sampleRateHz} Hz`,
+    `live: session ${started.sessionId}, sending ${encoder.format.codec} (${encoder.kind}) at ${encoder.format.sampleRateHz} Hz`,
     'live',
   );
   ui.talk.textContent = 'Hang up';

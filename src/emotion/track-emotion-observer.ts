@@ -12,11 +12,7 @@ import type { UndertoneConfig } from '../config/schema.js';
 import { metrics } from '../metrics/metrics.js';
 import type { ProsodyFrame } from '../protocol/messages.js';
 import { summarizeProsody } from '../prosody/segment-summary.js';
-import type {
-  EmotionObserverFactory,
-  EmotionResult,
-  TrackEmotionObserver,
-} from '../pipeline/stage-ports.js';
+import type { EmotionObserverFactory, EmotionResult, TrackEmotionObserver } from './types.js';
 import { SpeechEmotionModel, TextValenceModel } from './emotion-models.js';
 import { fuseEmotion, loadFusionModel, type FusionInput } from './fusion.js';
 import type { SoftmaxModel } from './softmax-model.js';

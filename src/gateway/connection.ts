@@ -56,7 +56,7 @@ const textDecoder = new TextDecoder();
 
 export class Connection implements SessionOwner, ErrorTarget {
   readonly id = `c${(++nextConnection).toString(36)}`;
-  readonly log: Logger;
+  log: Logger;
   private state: State = 'awaiting-start';
   private session?: VoiceSession;
   private authorized: boolean;
@@ -279,6 +279,7 @@ export class Connection implements SessionOwner, ErrorTarget {
     }
 
     this.session = session;
+    this.log = this.ctx.log.child({ connId: this.id, sessionId: session.id });
     this.state = 'active';
     this.ctx.registry.add(session, message, this);
     if (this.firstStarted) this.ctx.registry.rememberStarted(session.id, this.firstStarted);
@@ -298,6 +299,7 @@ export class Connection implements SessionOwner, ErrorTarget {
     detachedMs: number,
   ): void {
     this.session = session;
+    this.log = this.ctx.log.child({ connId: this.id, sessionId: session.id });
     this.state = 'active';
     if (started) {
       this.latestTimeMs = started.timeMs;
@@ -330,7 +332,13 @@ export class Connection implements SessionOwner, ErrorTarget {
         event = { ...event, resumeFailed: this.resumeFailed };
       }
     }
-    if (event.type === 'error') logSessionError(event, this.log);
+    if (event.type === 'error') {
+      logSessionError(event, this.log);
+      // A session that cannot go on is ended and closed, so it does not hold its slot.
+      if (!event.recoverable && this.state === 'active') {
+        queueMicrotask(() => void this.endSession('error', CLOSE_CODES.internal, 'session failed'));
+      }
+    }
 
     this.writer.sendEvent(eventIndex === undefined ? event : { ...event, eventIndex });
   }

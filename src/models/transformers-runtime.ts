@@ -100,6 +100,9 @@ export class SharedModelCache<T> {
       pending.catch(() => this.entries.delete(key));
     }
     const entry = await pending;
+    // While this call awaited, the last other user may have released and disposed the model:
+    // then it is no longer the cached entry, and a fresh one is loaded.
+    if (this.entries.get(key) !== pending) return this.acquire(key, load);
     entry.users++;
     let released = false;
     return {

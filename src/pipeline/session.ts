@@ -278,7 +278,19 @@ class Session implements VoiceSession {
     this.ending$.complete();
     this.messages$.complete();
     this.audioIn$.complete();
-    await this.graphDone;
+    // Open segments are finished and transcribed before the end; a decode that hangs must not
+    // hold the session (and a server shutdown) forever.
+    let deadline: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      deadline = setTimeout(() => resolve('late'), FINISH_DEADLINE_MS);
+    });
+    if ((await Promise.race([this.graphDone, late])) === 'late') {
+      this.log.warn(
+        { deadlineMs: FINISH_DEADLINE_MS },
+        'session end gave up waiting for its tracks',
+      );
+    }
+    clearTimeout(deadline);
     this.subscription.unsubscribe();
 
     const input = this.stats.snapshot(this.decoder.stats);
@@ -347,6 +359,9 @@ class Session implements VoiceSession {
     return this.outbox.emit(body, this.stats?.audioMs ?? 0);
   }
 }
+
+/** Longest wait at the end of a session for open segments to be transcribed, in ms. */
+const FINISH_DEADLINE_MS = 60_000;
 
 /** The agent audio format: the client's `output`, else the input codec and rate. */
 function outputFormat(start: SessionStartMessage): OutputFormat {

@@ -3,7 +3,6 @@
  * (`audio/`, `prosody/`, `asr/`, `llm/`) are adapted to these ports in `stage-factories.ts`, so
  * the turn logic does not move when a stage's own API grows.
  */
-import type { Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { UndertoneConfig } from '../config/schema.js';
 import type { ChatMessage, LlmEngine } from '../llm/types.js';
@@ -11,12 +10,7 @@ import type { AsrEngine } from '../asr/types.js';
 import type { AgentAudioEncoder } from '../audio/agent-audio-encoder.js';
 import type { AudioInput } from '../audio/audio-input.js';
 import type { StreamingTranscriber } from '../asr/streaming-transcriber.js';
-import type {
-  Codec,
-  EmotionUpdateEvent,
-  ProsodyFrame,
-  SessionStartMessage,
-} from '../protocol/messages.js';
+import type { Codec, ProsodyFrame, SessionStartMessage } from '../protocol/messages.js';
 
 /** Streaming prosody of one track; frame times are track ms. */
 export interface ProsodyPort {
@@ -60,23 +54,9 @@ export interface StageFactories {
   conversation(ctx: StageContext, llm: LlmEngine): ConversationPort;
 }
 
-/** Emotion events without the fields the session fills in. */
-export type EmotionResult = Omit<EmotionUpdateEvent, 'sessionId' | 'timeMs' | 'track'>;
-
-/**
- * The emotion stage's hook: one observer per track, fed prosody frames and text as they come.
- * It emits `emotion.update` / `emotion.final` bodies on `results`.
- */
-export interface TrackEmotionObserver {
-  prosody(frames: ProsodyFrame[]): void;
-  speechStarted(segmentId: string, startMs: number): void;
-  partial(segmentId: string, text: string): void;
-  final(segmentId: string, text: string, startMs: number, endMs: number): void;
-  readonly results: Observable<EmotionResult>;
-  close(): void;
-}
-
-export type EmotionObserverFactory = (
-  ctx: StageContext,
-  track: TrackInfo,
-) => TrackEmotionObserver | undefined;
+// The emotion stage's hook types live with the stage (a stage never imports pipeline/).
+export type {
+  EmotionObserverFactory,
+  EmotionResult,
+  TrackEmotionObserver,
+} from '../emotion/types.js';

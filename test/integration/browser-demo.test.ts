@@ -2,7 +2,9 @@
  * The demo page in a real browser: headless Chromium with a fake microphone that plays a real
  * recording, against `undertone serve --models fixtures` in process. Clicking Talk must turn the
  * speech into a transcript on the page and bring agent audio back to the speaker. A screenshot is
- * saved to artifacts/browser-demo.png.
+ * saved to artifacts/browser-demo.png. A second case forces the WebAssembly Opus encoder (the
+ * fallback for browsers without WebCodecs Opus, `?encoder=wasm`) and checks on the server's own
+ * counters that the session received Opus it could decode.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +23,18 @@ const skipReason = !existsSync(CHROMIUM)
     ? 'needs ../shared/audio (real recordings)'
     : undefined;
 const describeBrowser = skipReason ? describe.skip : describe;
+
+interface DemoDebug {
+  stats: { firstAudio: number };
+  encoder?: { kind: string; format: { codec: string; sampleRateHz: number } };
+}
+
+/** A counter of the server's `/metrics` for one label set (0 when not yet counted). */
+async function counter(baseUrl: string, name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
 
 // CI installs Chromium (.ci/run) and sets UNDERTONE_REQUIRE_BROWSER: there a missing browser is a
 // failure, not a skip.
@@ -41,6 +55,7 @@ describeBrowser(
     let browser: Browser;
     let page: Page;
     const consoleLines: string[] = [];
+    const wasmRequests: string[] = [];
 
     beforeAll(async () => {
       buildBrowserSdk();
@@ -81,6 +96,7 @@ describeBrowser(
       page = await browser.newPage();
       page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
       page.on('pageerror', (err) => consoleLines.push(`pageerror: ${err.message}`));
+      page.on('request', (r) => r.url().endsWith('.wasm') && wasmRequests.push(r.url()));
     });
 
     afterAll(async () => {
@@ -118,6 +134,51 @@ describeBrowser(
 
       mkdirSync('artifacts', { recursive: true });
       await page.screenshot({ path: join('artifacts', 'browser-demo.png'), fullPage: true });
+
+      // The WebAssembly encoder is fetched only where WebCodecs cannot encode Opus.
+      const encoder = await page.evaluate(
+        () => (window as unknown as { undertoneDemo: DemoDebug }).undertoneDemo.encoder,
+      );
+      if (encoder?.kind === 'webcodecs') expect(wasmRequests).toEqual([]);
+
+      await page.click('#talk');
+      await page.waitForSelector('#status[data-state="idle"]', { timeout: 20_000 });
+      expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+    });
+
+    it('sends Opus from the WebAssembly encoder when forced (?encoder=wasm)', async () => {
+      const opusFrames = await counter(server.url, 'undertone_frames_total', 'codec="opus"');
+      const opusErrors = await counter(server.url, 'undertone_decode_errors_total', 'codec="opus"');
+      wasmRequests.length = 0;
+
+      await page.goto(`${server.url}/?encoder=wasm`);
+      await page.click('#talk');
+      await page
+        .waitForSelector('#status[data-state="live"]', { timeout: 20_000 })
+        .catch((err: Error) => {
+          throw new Error(`${err.message}\nstatus: ${consoleLines.join('\n')}`);
+        });
+      const encoder = await page.evaluate(
+        () => (window as unknown as { undertoneDemo: DemoDebug }).undertoneDemo.encoder,
+      );
+      expect(encoder).toEqual({
+        kind: 'wasm',
+        format: expect.objectContaining({ codec: 'opus', sampleRateHz: 48_000 }),
+      });
+      expect(wasmRequests).toHaveLength(1);
+      expect(wasmRequests[0]).toMatch(/\/sdk\/browser\/opus\/(simd|opus)\.wasm$/);
+      expect(await page.textContent('#status')).toContain('sending opus (wasm)');
+
+      const final = await page.waitForSelector('#transcript .final', { timeout: 60_000 });
+      expect((await final.textContent())!.trim().length).toBeGreaterThan(0);
+
+      // The server's session was started as Opus and decoded every frame it got.
+      expect(await counter(server.url, 'undertone_frames_total', 'codec="opus"')).toBeGreaterThan(
+        opusFrames + 50,
+      );
+      expect(await counter(server.url, 'undertone_decode_errors_total', 'codec="opus"')).toBe(
+        opusErrors,
+      );
 
       await page.click('#talk');
       await page.waitForSelector('#status[data-state="idle"]', { timeout: 20_000 });

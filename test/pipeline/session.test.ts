@@ -194,8 +194,10 @@ describeWithSharedAudio('createSession', () => {
       },
     );
     session.handleMessage({ type: 'input.text', text: 'hello' });
-    await sink.waitFor(() => sink.audioFrames.length > 0 || false, 5000).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 100));
+    await sink.waitFor(
+      () => sink.audioFrames.length > 0 && session.turnState === 'agent-speaking',
+      10_000,
+    );
     expect(session.turnState).toBe('agent-speaking');
     await session.end('bye');
     const types = sink.types();

@@ -13,7 +13,15 @@ export {
   createBrowserEncoder,
   webCodecsOpusSupported,
   type BrowserEncoder,
+  type BrowserEncoderKind,
   type BrowserEncoderOptions,
   type EncodedPacket,
 } from './opus-encoder.js';
+export {
+  WasmOpusEncoder,
+  defaultOpusWasmUrl,
+  loadWasmOpus,
+  type WasmOpusEncoderOptions,
+  type WasmOpusModule,
+} from './wasm-opus.js';
 export { BrowserPlayer, type BrowserPlayerOptions } from './player.js';

@@ -1,12 +1,11 @@
 /**
  * Caller audio encoding in the browser: Opus through WebCodecs `AudioEncoder` where the browser
- * has it, else PCM16 at 16 kHz (more bytes, no codec needed).
- *
- * TODO: a WASM Opus fallback (`@evan/opus` ships one in `wasm/`) for browsers without WebCodecs
- * Opus; until then those send PCM16.
+ * has it, else Opus through libopus in WebAssembly (`wasm-opus.ts`, fetched only then), else
+ * PCM16 at 16 kHz (more bytes, no codec needed) when even that module cannot load.
  */
 import type { AudioFormat, SampleRateHz } from '../../../src/protocol/index.js';
 import { floatToPcm16Bytes } from '../pcm.js';
+import { WasmOpusEncoder, loadWasmOpus } from './wasm-opus.js';
 
 export interface EncodedPacket {
   payload: Uint8Array;
@@ -15,20 +14,33 @@ export interface EncodedPacket {
   durationMs: number;
 }
 
+/** What encodes: WebCodecs `AudioEncoder`, libopus in WebAssembly, or no codec (PCM16). */
+export type BrowserEncoderKind = 'webcodecs' | 'wasm' | 'pcm16';
+
 export interface BrowserEncoder {
   /** The `audio` field for `session.start`; capture at `format.sampleRateHz`. */
   readonly format: AudioFormat;
+  readonly kind: BrowserEncoderKind;
   /** Encodes one frame of mono samples at `format.sampleRateHz`; packets come through `onPacket`. */
   encode(samples: Float32Array, captureTimeMs: number): void;
   close(): void;
 }
 
 export interface BrowserEncoderOptions {
-  /** `opus` (default: WebCodecs where supported, else PCM16) or `pcm16`. */
-  prefer?: 'opus' | 'pcm16';
+  /**
+   * `opus` (default): WebCodecs where supported, else WebAssembly libopus, else PCM16. `wasm`:
+   * WebAssembly libopus even where WebCodecs could (rejects when the module cannot load).
+   * `pcm16`: no codec.
+   */
+  prefer?: 'opus' | 'wasm' | 'pcm16';
   frameMs?: number;
   /** Opus bitrate, bits per second. Default 32000. */
   bitrateBps?: number;
+  /**
+   * Where to fetch the libopus WebAssembly module. Default: `./opus/` next to this module, where
+   * the browser build copies it (`simd.wasm` or `opus.wasm`).
+   */
+  wasmUrl?: string | URL;
   onPacket(packet: EncodedPacket): void;
   onError?(err: Error): void;
 }
@@ -52,14 +64,52 @@ export async function createBrowserEncoder(
 ): Promise<BrowserEncoder> {
   const frameMs = options.frameMs ?? 20;
   const bitrate = options.bitrateBps ?? 32_000;
-  if (options.prefer !== 'pcm16' && (await webCodecsOpusSupported(bitrate))) {
+  const prefer = options.prefer ?? 'opus';
+  if (prefer === 'opus' && (await webCodecsOpusSupported(bitrate))) {
     return createWebCodecsEncoder(frameMs, bitrate, options);
+  }
+  if (prefer === 'wasm') return createWasmEncoder(frameMs, bitrate, options);
+  if (prefer === 'opus') {
+    try {
+      return await createWasmEncoder(frameMs, bitrate, options);
+    } catch {
+      // No module to load (not built, offline, no WebAssembly): PCM16 still works everywhere.
+    }
   }
   return {
     format: { codec: 'pcm16', sampleRateHz: PCM_RATE_HZ, channels: 1, frameMs },
+    kind: 'pcm16',
     encode: (samples, captureTimeMs) =>
       options.onPacket({ payload: floatToPcm16Bytes(samples), captureTimeMs, durationMs: frameMs }),
     close: () => {},
+  };
+}
+
+async function createWasmEncoder(
+  frameMs: number,
+  bitrate: number,
+  options: BrowserEncoderOptions,
+): Promise<BrowserEncoder> {
+  const opus = new WasmOpusEncoder(await loadWasmOpus(options.wasmUrl), {
+    sampleRateHz: OPUS_RATE_HZ,
+    frameMs,
+    bitrateBps: bitrate,
+    complexity: 5,
+  });
+  return {
+    format: { codec: 'opus', sampleRateHz: OPUS_RATE_HZ as SampleRateHz, channels: 1, frameMs },
+    kind: 'wasm',
+    encode(samples, captureTimeMs) {
+      let payload: Uint8Array;
+      try {
+        payload = opus.encode(samples);
+      } catch (err) {
+        options.onError?.(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      options.onPacket({ payload, captureTimeMs, durationMs: frameMs });
+    },
+    close: () => opus.close(),
   };
 }
 
@@ -100,6 +150,7 @@ function createWebCodecsEncoder(
 
   return {
     format: { codec: 'opus', sampleRateHz: OPUS_RATE_HZ as SampleRateHz, channels: 1, frameMs },
+    kind: 'webcodecs',
     encode(samples, captureTimeMs) {
       captureByTimestamp.set(mediaUs, captureTimeMs);
       if (captureByTimestamp.size > 100)

@@ -94,7 +94,9 @@ export function createTwilioEndpoint(deps: TwilioEndpointDeps): TwilioEndpoint {
 }
 
 class TwilioCall {
-  private readonly log: Logger;
+  private log: Logger;
+  private lastMessageMs = Date.now();
+  private activityTimer?: NodeJS.Timeout;
   private session?: VoiceSession;
   private info?: TwilioCallInfo;
   private streamSid = '';
@@ -124,6 +126,7 @@ class TwilioCall {
       { remoteAddress: request.remoteAddress, path: request.path },
       'twilio stream connected',
     );
+    this.watchActivity();
   }
 
   handlers(): SocketHandlers {
@@ -135,18 +138,36 @@ class TwilioCall {
           { code, streamSid: this.streamSid, sessionId: this.session?.id },
           'twilio stream closed',
         );
+        clearInterval(this.activityTimer);
         void this.endSession('client-gone').finally(() => this.markClosed());
       },
     };
   }
 
-  /** Ends the session and closes the socket (server shutdown). */
+  /** Ends the session and closes the socket (server shutdown, a dead peer, a failed session). */
   async hangUp(reason: string): Promise<void> {
+    clearInterval(this.activityTimer);
     await this.endSession(reason);
     if (this.socket.isOpen) this.socket.close(1001, reason);
   }
 
+  /**
+   * Twilio streams a media message every 20 ms for the whole call and answers no WebSocket pings
+   * of ours, so a socket silent for two ping intervals belongs to a dead peer: hang up.
+   */
+  private watchActivity(): void {
+    const limitMs = 2 * this.deps.config.server.pingIntervalMs;
+    this.lastMessageMs = Date.now();
+    this.activityTimer = setInterval(() => {
+      if (Date.now() - this.lastMessageMs < limitMs) return;
+      this.log.info({ silentMs: Date.now() - this.lastMessageMs }, 'twilio stream went silent');
+      void this.hangUp('client-gone');
+    }, limitMs / 2);
+    this.activityTimer.unref();
+  }
+
   private onMessage(data: Uint8Array, isBinary: boolean): void {
+    this.lastMessageMs = Date.now();
     if (isBinary || data.byteLength > this.deps.config.server.maxFrameBytes) {
       this.log.warn({ bytes: data.byteLength, isBinary }, 'twilio frame ignored');
       return;
@@ -243,6 +264,7 @@ class TwilioCall {
       );
       return this.refuse('session-failed', 'twilio session could not start');
     }
+    this.log = this.log.child({ sessionId: this.session.id, streamSid: start.streamSid });
     this.info = {
       streamSid: start.streamSid,
       callSid: start.callSid,
@@ -279,12 +301,14 @@ class TwilioCall {
       // Whatever Twilio still holds of this response must not play; its marks come back at once
       // after a clear and say nothing about what was heard.
       this.cancelled.add(event.responseId);
+      if (this.cancelled.size > 64) this.cancelled.delete(this.cancelled.values().next().value!);
       this.send(clearMessage(this.streamSid));
     } else if (event.type === 'response.done') {
       const sent = this.sent.get(event.responseId);
       if (sent && sent.endMs > sent.markedMs) this.mark(event.responseId, sent);
     } else if (event.type === 'error') {
       this.log.warn({ code: event.code, recoverable: event.recoverable }, 'twilio session error');
+      if (!event.recoverable) void this.hangUp('error');
     }
     if (this.early) this.early.push(event);
     else this.deliver(event);
