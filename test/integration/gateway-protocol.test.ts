@@ -210,6 +210,19 @@ describe('after session.start', () => {
     expect((await c.closed).code).toBe(CLOSE_CODES.normal);
     expect(t.sessions.find((s) => s.id === started.sessionId)!.ended).toBe(true);
   });
+
+  it('ends and closes a session that reports an error it cannot go on from, freeing its slot', async () => {
+    const c = await connect();
+    const started = await c.start();
+    const session = t.sessions.find((s) => s.id === started.sessionId)!;
+    const before = t.server.sessionCount();
+    session.emit({ type: 'error', code: 'UT_ERR_INTERNAL', message: 'broken', recoverable: false });
+    expect(await c.waitForType('error')).toMatchObject({ recoverable: false });
+    expect(await c.waitForType('session.ended')).toMatchObject({ sessionId: started.sessionId });
+    expect((await c.closed).code).toBe(CLOSE_CODES.internal);
+    expect(session.ended).toBe(true);
+    expect(t.server.sessionCount()).toBe(before - 1);
+  });
 });
 
 describe('garbage', () => {

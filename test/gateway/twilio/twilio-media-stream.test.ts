@@ -35,6 +35,20 @@ async function setup(cfg = config) {
 }
 
 describe('Twilio media stream endpoint', () => {
+  it('hangs up a stream that went silent (a dead peer) and ends its session', async () => {
+    const quick = loadConfig({
+      env: {},
+      overrides: { 'log.level': 'silent', 'server.pingIntervalMs': 100 },
+    });
+    const { sessions, client } = await setup(quick);
+    client.start({ mode: 'transcribe' });
+    client.media(new Uint8Array(160));
+    await client.until(() => sessions.length === 1);
+    // No more messages: after two ping intervals of silence the server closes the call.
+    expect(await client.closed).toBe(1001);
+    expect(sessions[0]!.ended).toBe(true);
+  });
+
   it('starts a mu-law 8 kHz session with the mode from a custom parameter and feeds it inbound audio', async () => {
     const { sessions, client } = await setup();
     client.start({ mode: 'agent', campaign: 'spring' });
