@@ -8,6 +8,9 @@
  * without a prompt its text equals the pipeline's. On top it:
  * - batches requests that share their prompt tokens into one `generate` ([B, 80, 3000]);
  * - feeds a prompt after `<|startofprev|>`, as OpenAI's `transcribe()` does;
+ * - on multilingual checkpoints, detects the language when none is named, as Whisper does: one
+ *   decoder step after `<|startoftranscript|>`, the most probable of the model's `lang_to_id`
+ *   tokens, then a decode with that language forced (the encoder output is reused);
  * - reads Whisper's failure signs: the no-speech probability (softmax of the first step's logits
  *   at `<|startoftranscript|>`, token `<|nospeech|>` or `<|nocaptions|>`), the average log
  *   probability of the chosen tokens, and the gzip compression ratio of the text.
@@ -35,7 +38,10 @@ import type { AsrBatchRequest, AsrEngine, AsrOptions, AsrResult } from '../types
 export interface WhisperLocalOptions extends LocalModelOptions {
   /** Absolute path of a folder laid out as transformers.js loads Whisper (see FINDINGS.md). */
   modelDir: string;
-  /** Language for multilingual checkpoints when a request names none (default `en`). */
+  /**
+   * Language code for multilingual checkpoints when a request names none; undefined or `auto`
+   * detects it per request. English-only checkpoints always decode (and report) `en`.
+   */
   language?: string;
   /** Ask the model for segment timestamps (decodes one by one, without prompts). Default false. */
   timestamps?: boolean;
@@ -137,6 +143,14 @@ class LogprobObserver extends LogitsProcessor {
   }
 }
 
+/** A validated request: its language (named or detected) and, after detection, its encoding. */
+interface Prepared {
+  language: string;
+  features?: Tensor;
+  /** Encoder output [1, 1500, d] for this request alone. */
+  hidden?: Tensor;
+}
+
 const MAX_SAMPLES = 30 * 16_000;
 const MAX_PROMPT_TOKENS = 223;
 
@@ -197,24 +211,56 @@ class WhisperLocalEngine implements AsrEngine {
   /** Groups requests by their decoder prompt and decodes each group in one batch. */
   private async decodeAll(requests: AsrBatchRequest[]): Promise<(AsrResult | Error)[]> {
     const results: (AsrResult | Error)[] = new Array(requests.length);
-    const groups = new Map<string, number[]>();
+    const prepared: Prepared[] = new Array(requests.length);
+    const detect: number[] = [];
     requests.forEach((request, i) => {
       const error = checkAudio(request);
-      if (error) {
-        results[i] = error;
-        return;
+      if (error) results[i] = error;
+      else if (!this.multilingual) prepared[i] = { language: 'en' };
+      else {
+        const language = this.requestedLanguage(request.options);
+        if (language === undefined) detect.push(i);
+        else if (this.genConfig.lang_to_id?.[`<|${language}|>`] === undefined)
+          results[i] = new UndertoneError(
+            ERROR_CODES.badMessage,
+            `language not in this model: ${language}`,
+            { category: 'bad-input' },
+          );
+        else prepared[i] = { language };
       }
+    });
+    if (detect.length > 0) {
+      try {
+        const detected = await this.detectLanguages(detect.map((i) => requests[i]!.audio));
+        detect.forEach((at, k) => (prepared[at] = detected[k]!));
+      } catch (err) {
+        const error = new UndertoneError(
+          ERROR_CODES.asrFailed,
+          'whisper language detection failed',
+          {
+            category: 'upstream',
+            cause: err,
+          },
+        );
+        detect.forEach((at) => (results[at] = error));
+      }
+    }
+
+    const groups = new Map<string, number[]>();
+    requests.forEach((request, i) => {
+      if (!prepared[i]) return;
       const tokens = this.options.timestamps
         ? `ts:${i}`
-        : this.initTokens(request.options).join(',');
+        : this.initTokens(request.options, prepared[i].language).join(',');
       groups.set(tokens, [...(groups.get(tokens) ?? []), i]);
     });
     for (const indices of groups.values()) {
       const group = indices.map((i) => requests[i]!);
+      const preps = indices.map((i) => prepared[i]!);
       try {
         const decoded = this.options.timestamps
-          ? [await this.decodeWithTimestamps(group[0]!)]
-          : await this.decodeGroup(group);
+          ? [await this.decodeWithTimestamps(group[0]!, preps[0]!.language)]
+          : await this.decodeGroup(group, preps);
         indices.forEach((at, k) => (results[at] = decoded[k]!));
       } catch (err) {
         const error = new UndertoneError(ERROR_CODES.asrFailed, 'whisper decode failed', {
@@ -227,18 +273,53 @@ class WhisperLocalEngine implements AsrEngine {
     return results;
   }
 
-  private languageOf(options: AsrOptions = {}): string {
-    if (!this.multilingual) return 'en';
-    const language = options.language ?? this.options.language ?? 'en';
-    // TODO: language detection for multilingual checkpoints; `auto` decodes as English for now.
-    return language === 'auto' ? 'en' : language;
+  /** The request's language code, else the engine's; undefined where it is to be detected. */
+  private requestedLanguage(options: AsrOptions = {}): string | undefined {
+    const language = (options.language ?? this.options.language)?.trim().toLowerCase();
+    return !language || language === 'auto' ? undefined : language.replace(/^<\|(.+)\|>$/, '$1');
+  }
+
+  /**
+   * Whisper's language detection: encodes each clip, runs the decoder one step on
+   * `<|startoftranscript|>` and takes the most probable token among `lang_to_id`'s. Returns the
+   * language with the features and encoder output, which the decode then reuses.
+   */
+  private async detectLanguages(audios: Float32Array[]): Promise<Prepared[]> {
+    const { pipe } = this.entry;
+    const languages = Object.entries(this.genConfig.lang_to_id ?? {}) as [string, number][];
+    if (languages.length === 0) throw new Error('multilingual model without lang_to_id');
+    const features: Tensor[] = [];
+    for (const audio of audios) features.push((await pipe.processor(finite(audio))).input_features);
+    const batchEncoder = this.options.batchEncoder ?? this.options.device === 'cuda';
+    const batched = audios.length > 1 && batchEncoder ? await this.encodeBatch(features) : null;
+    const sot = new Tensor(
+      'int64',
+      BigInt64Array.of(BigInt(this.genConfig.decoder_start_token_id)),
+      [1, 1],
+    );
+    const out: Prepared[] = [];
+    for (let b = 0; b < audios.length; b++) {
+      const hidden = batched
+        ? (batched.slice([b, b + 1], null, null) as Tensor)
+        : await this.encodeBatch([features[b]!]);
+      const { logits } = (await pipe.model.forward({
+        encoder_outputs: hidden,
+        decoder_input_ids: sot,
+      })) as { logits: Tensor };
+      const data = logits.data as Float32Array;
+      const row = data.subarray(data.length - logits.dims.at(-1)!);
+      let best = languages[0]!;
+      for (const entry of languages) if (row[entry[1]]! > row[best[1]]!) best = entry;
+      out.push({ language: best[0].slice(2, -2), features: features[b], hidden });
+    }
+    return out;
   }
 
   /** `[<|startofprev|> prompt...] <|startoftranscript|> [<|lang|> <|transcribe|>] <|notimestamps|>`. */
-  private initTokens(options: AsrOptions = {}): number[] {
+  private initTokens(options: AsrOptions | undefined, language: string): number[] {
     const g = this.genConfig;
     const tokens: number[] = [];
-    const prompt = options.prompt?.trim();
+    const prompt = options?.prompt?.trim();
     const prevId = g.prev_sot_token_id ?? tokenId(this.entry.pipe.tokenizer, '<|startofprev|>');
     if (prompt && prevId !== undefined) {
       const ids: number[] = this.entry.pipe.tokenizer.encode(` ${prompt}`, {
@@ -247,30 +328,22 @@ class WhisperLocalEngine implements AsrEngine {
       tokens.push(prevId, ...ids.slice(-MAX_PROMPT_TOKENS));
     }
     tokens.push(g.decoder_start_token_id);
-    if (this.multilingual) {
-      const language = this.languageOf(options);
-      const langId = g.lang_to_id?.[`<|${language}|>`];
-      if (langId === undefined) {
-        throw new UndertoneError(
-          ERROR_CODES.badMessage,
-          `language not in this model: ${language}`,
-          { category: 'bad-input' },
-        );
-      }
-      tokens.push(langId, g.task_to_id?.transcribe);
-    }
+    if (this.multilingual) tokens.push(g.lang_to_id[`<|${language}|>`], g.task_to_id.transcribe);
     if (g.no_timestamps_token_id !== undefined && g.no_timestamps_token_id !== null)
       tokens.push(g.no_timestamps_token_id);
     return tokens;
   }
 
-  private async decodeGroup(group: AsrBatchRequest[]): Promise<AsrResult[]> {
+  private async decodeGroup(group: AsrBatchRequest[], preps: Prepared[]): Promise<AsrResult[]> {
     const { pipe } = this.entry;
-    const init = this.initTokens(group[0]!.options);
+    const language = preps[0]!.language;
+    const init = this.initTokens(group[0]!.options, language);
     const sotIndex = init.indexOf(this.genConfig.decoder_start_token_id);
     const features: Tensor[] = [];
-    for (const request of group)
-      features.push((await pipe.processor(finite(request.audio))).input_features);
+    for (let b = 0; b < group.length; b++)
+      features.push(
+        preps[b]!.features ?? (await pipe.processor(finite(group[b]!.audio))).input_features,
+      );
     const eosId = Array.isArray(this.genConfig.eos_token_id)
       ? this.genConfig.eos_token_id[0]
       : this.genConfig.eos_token_id;
@@ -278,7 +351,12 @@ class WhisperLocalEngine implements AsrEngine {
     // Each request gets its own greedy decode (a batched decode runs every row until the
     // longest ends: more work, not less); the encoder runs batched where `batchEncoder` says.
     const batchEncoder = this.options.batchEncoder ?? this.options.device === 'cuda';
-    const hidden = group.length > 1 && batchEncoder ? await this.encodeBatch(features) : undefined;
+    const hidden: (Tensor | undefined)[] = preps.map((p) => p.hidden);
+    const toEncode = hidden.flatMap((h, b) => (h ? [] : [b]));
+    if (toEncode.length > 1 && batchEncoder) {
+      const encoded = await this.encodeBatch(toEncode.map((b) => features[b]!));
+      toEncode.forEach((b, k) => (hidden[b] = encoded.slice([k, k + 1], null, null) as Tensor));
+    }
     const rows: bigint[][] = [];
     const noSpeech: (number | undefined)[] = [];
     for (let b = 0; b < group.length; b++) {
@@ -290,7 +368,7 @@ class WhisperLocalEngine implements AsrEngine {
       try {
         const sequences: Tensor = await pipe.model.generate({
           inputs: features[b],
-          ...(hidden ? { encoder_outputs: hidden.slice([b, b + 1], null, null) } : {}),
+          ...(hidden[b] ? { encoder_outputs: hidden[b] } : {}),
           decoder_input_ids: [init],
           logits_processor: processors,
         });
@@ -307,7 +385,7 @@ class WhisperLocalEngine implements AsrEngine {
       const tokens = row.slice(sotIndex, eosAt < 0 ? row.length : eosAt + 1);
       const text = this.decodeText(tokens, request.audio.length);
       const count = observers[b]!.counts[0] ?? 0;
-      return this.result(text, request, {
+      return this.result(text, request, language, {
         noSpeechProb: noSpeech[b],
         avgLogprob: count > 0 ? observers[b]!.sums[0]! / count : undefined,
       });
@@ -323,14 +401,16 @@ class WhisperLocalEngine implements AsrEngine {
   }
 
   /** The pipeline's own path with `return_timestamps: true`, for segment times. */
-  private async decodeWithTimestamps(request: AsrBatchRequest): Promise<AsrResult> {
+  private async decodeWithTimestamps(
+    request: AsrBatchRequest,
+    language: string,
+  ): Promise<AsrResult> {
     const { pipe } = this.entry;
     this.entry.capture = { sotIndex: 0, noSpeech: null };
     try {
-      const language = this.multilingual ? this.languageOf(request.options) : undefined;
       const output = await pipe(request.audio, {
         return_timestamps: true,
-        ...(language ? { language, task: 'transcribe' } : {}),
+        ...(this.multilingual ? { language, task: 'transcribe' } : {}),
       });
       const durationMs = request.audio.length / 16;
       const segments = (
@@ -346,7 +426,7 @@ class WhisperLocalEngine implements AsrEngine {
         }))
         .filter((s) => s.text.length > 0);
       return {
-        ...this.result(output.text as string, request, {
+        ...this.result(output.text as string, request, language, {
           noSpeechProb: this.entry.capture.noSpeech?.[0],
         }),
         ...(segments.length ? { segments } : {}),
@@ -374,13 +454,14 @@ class WhisperLocalEngine implements AsrEngine {
   private result(
     text: string,
     request: AsrBatchRequest,
+    language: string,
     signs: Pick<AsrResult, 'noSpeechProb' | 'avgLogprob'>,
   ): AsrResult {
     const trimmed = text.trim();
     const durationMs = request.audio.length / 16;
     return {
       text: trimmed,
-      language: this.languageOf(request.options),
+      language,
       segments: trimmed ? [{ text: trimmed, startMs: 0, endMs: durationMs }] : [],
       noSpeechProb: signs.noSpeechProb,
       avgLogprob: signs.avgLogprob,

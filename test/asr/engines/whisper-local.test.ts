@@ -73,6 +73,16 @@ describe('whisper-local engine on the random-weight fixture', () => {
     expect((await engine.transcribe(clip.subarray(0, 16_000))).language).toBe('en');
   });
 
+  it('decodes English-only as en whatever language a request names, without detection', async () => {
+    const audio = clip.subarray(0, 32_000);
+    const plain = await engine.transcribe(audio);
+    for (const language of ['de', 'auto', undefined]) {
+      const result = await engine.transcribe(audio, { language });
+      expect(result.language).toBe('en');
+      expect(result.text).toBe(plain.text);
+    }
+  });
+
   it('decodes audio holding NaN, infinities and out-of-range peaks', async () => {
     const audio = clip.slice(0, 48_000);
     audio.fill(Number.NaN, 1000, 1320);
