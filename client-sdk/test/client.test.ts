@@ -7,18 +7,9 @@ import { VirtualPlayer } from '../src/node/virtual-player.js';
 import { pcm16BytesToFloat } from '../src/pcm.js';
 import { linkPlayback } from '../src/playback-link.js';
 import type { SocketFactory, SocketLike } from '../src/socket.js';
-import { UndertoneClient, type StartOptions } from '../src/undertone-client.js';
+import { UndertoneClient } from '../src/undertone-client.js';
 import { ServerTestDouble } from './server-test-double.js';
-
-const PCM16_START: StartOptions = {
-  mode: 'agent',
-  audio: { codec: 'pcm16', sampleRateHz: 16000, channels: 1, frameMs: 20 },
-};
-
-const until = async (check: () => boolean, what: string): Promise<void> => {
-  for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!check()) throw new Error(`never happened: ${what}`);
-};
+import { PCM16_START, until } from './test-helpers.js';
 
 let double: ServerTestDouble | undefined;
 let client: UndertoneClient | undefined;

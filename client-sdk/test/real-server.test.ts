@@ -5,9 +5,12 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { serveCommand } from '../../src/cli/serve.js';
 import type { RunningServer } from '../../src/gateway/server.js';
 import { describeWithSharedAudio, sharedAudio } from '../../test/helpers/shared-audio.js';
+import {
+  startInProcessServer,
+  type InProcessServer,
+} from '../../test/integration/loadtest-server.js';
 import type { ServerEvent } from '../../src/protocol/index.js';
 import { nodeSocketFactory } from '../src/node/node-socket.js';
 import { prepareAudio, streamAudio } from '../src/node/file-streamer.js';
@@ -16,31 +19,18 @@ import type { SocketFactory } from '../src/socket.js';
 import { UndertoneClient } from '../src/undertone-client.js';
 
 describeWithSharedAudio('SDK against the real server', () => {
+  let running: InProcessServer;
   let server: RunningServer;
-  let stopServer: () => void;
-  let served: Promise<number>;
 
   beforeAll(async () => {
-    let ready!: (s: RunningServer) => void;
-    const isReady = new Promise<RunningServer>((resolve) => (ready = resolve));
-    const stop = new Promise<void>((resolve) => (stopServer = resolve));
-    served = serveCommand(
-      ['--port', '0', '--models', 'fixtures', '--mode', 'transcribe', '--log-level', 'silent'],
-      {
-        stop,
-        onReady: ready,
-        env: {},
-      },
-    );
-    server = await Promise.race([
-      isReady,
-      served.then((code) => Promise.reject(new Error(`serve exited ${code}`))),
-    ]);
+    running = await startInProcessServer(['session.mode=transcribe'], {
+      fixturesDir: 'models/fixtures',
+    });
+    server = running.server;
   });
 
   afterAll(async () => {
-    stopServer?.();
-    await served;
+    await running?.stop();
   });
 
   it('resumes a session whose socket dropped mid-utterance, with every event once and in order', async () => {

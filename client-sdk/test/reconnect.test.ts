@@ -1,18 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../src/protocol/index.js';
 import { nodeSocketFactory } from '../src/node/node-socket.js';
-import { UndertoneClient, type StartOptions } from '../src/undertone-client.js';
+import { UndertoneClient } from '../src/undertone-client.js';
 import { ServerTestDouble, type ServerTestDoubleOptions } from './server-test-double.js';
-
-const START: StartOptions = {
-  mode: 'agent',
-  audio: { codec: 'pcm16', sampleRateHz: 16000, channels: 1, frameMs: 20 },
-};
-
-const until = async (check: () => boolean, what: string): Promise<void> => {
-  for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!check()) throw new Error(`never happened: ${what}`);
-};
+import { PCM16_START, until } from './test-helpers.js';
 
 let double: ServerTestDouble | undefined;
 let client: UndertoneClient | undefined;
@@ -36,7 +27,7 @@ async function setup(options: ServerTestDoubleOptions = {}) {
   client.on('event', (e) => events.push(e));
   const closed: unknown[] = [];
   client.on('closed', (e) => closed.push(e));
-  await client.start(START);
+  await client.start(PCM16_START);
   return { double, client, events, closed };
 }
 
@@ -164,7 +155,7 @@ describe('reconnect and resume', () => {
       pingIntervalMs: 0,
       reconnect: { initialDelayMs: 5, maxDelayMs: 5, maxAttempts: 2 },
     });
-    await client.start(START);
+    await client.start(PCM16_START);
     double.refuseConnections = 10;
     const closed = client.next('closed', 5000);
     double.dropAll();

@@ -9,9 +9,9 @@
  * `turn-measurement.ts` (what the server answered, and how fast); this file runs a session.
  */
 import WebSocket from 'ws';
-import { CLOSE_CODES, PROTOCOL_VERSION, type SessionMode } from '../../src/protocol/messages.js';
+import { CLOSE_CODES, type SessionMode } from '../../src/protocol/messages.js';
 import { openLeanSocket, sendPaced } from './paced-sender.js';
-import type { CodecSetup, SpeechSet } from './recordings.js';
+import { startMessage, type CodecSetup, type SpeechSet } from './recordings.js';
 import type { RunMetrics } from './run-metrics.js';
 import { TurnMeasurement } from './turn-measurement.js';
 import { TurnScript } from './turn-script.js';
@@ -111,15 +111,7 @@ class Caller {
     const { setup, mode } = this.o;
     this.ws.send(
       JSON.stringify({
-        type: 'session.start',
-        version: PROTOCOL_VERSION,
-        mode,
-        audio: {
-          codec: setup.codec,
-          sampleRateHz: setup.sampleRateHz,
-          channels: 1,
-          frameMs: setup.frameMs,
-        },
+        ...startMessage(setup, mode),
         prosodyIntervalMs: this.o.prosodyIntervalMs ?? 0,
         metadata: { client: 'undertone-loadtest' },
       }),

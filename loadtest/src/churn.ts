@@ -8,10 +8,9 @@
  *   release their sessions (memory back near its baseline) and accept new callers right after.
  */
 import WebSocket from 'ws';
-import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { encodeFrame, FRAME_KIND } from '../../src/protocol/frame-header.js';
 import { LEAN_SOCKET } from './caller.js';
-import type { CodecSetup, SpeechSet } from './recordings.js';
+import { startMessage, type CodecSetup, type SpeechSet } from './recordings.js';
 import { ProcessSampler, sessionsActive, sleep, type SampleSource } from './server-process.js';
 import { Tally } from './stats.js';
 import type { Target } from './target.js';
@@ -149,19 +148,7 @@ export function sendStart(
   setup: CodecSetup,
   mode: 'agent' | 'transcribe' = 'agent',
 ): void {
-  ws.send(
-    JSON.stringify({
-      type: 'session.start',
-      version: PROTOCOL_VERSION,
-      mode,
-      audio: {
-        codec: setup.codec,
-        sampleRateHz: setup.sampleRateHz,
-        channels: 1,
-        frameMs: setup.frameMs,
-      },
-    }),
-  );
+  ws.send(JSON.stringify(startMessage(setup, mode)));
 }
 
 /** Waits for server events by type; rejects on timeout, an `error` event before it, or close. */

@@ -10,7 +10,12 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { Encoder } from '@evan/opus';
-import type { Codec } from '../../src/protocol/messages.js';
+import {
+  PROTOCOL_VERSION,
+  type Codec,
+  type SessionMode,
+  type SessionStartMessage,
+} from '../../src/protocol/messages.js';
 
 /** One spoken turn, ready to send: one payload per frame. */
 export interface Utterance {
@@ -35,6 +40,21 @@ export function codecSetup(codec: CodecSetup['codec']): CodecSetup {
   if (codec === 'mulaw') return { codec, sampleRateHz: 8000, frameMs: 20 };
   if (codec === 'opus') return { codec, sampleRateHz: 48000, frameMs: 20 };
   return { codec, sampleRateHz: 16000, frameMs: 20 };
+}
+
+/** The `session.start` a caller sends for `setup`: mono audio in `mode`, nothing optional. */
+export function startMessage(setup: CodecSetup, mode: SessionMode): SessionStartMessage {
+  return {
+    type: 'session.start',
+    version: PROTOCOL_VERSION,
+    mode,
+    audio: {
+      codec: setup.codec,
+      sampleRateHz: setup.sampleRateHz,
+      channels: 1,
+      frameMs: setup.frameMs,
+    },
+  };
 }
 
 export interface SpeechSet {

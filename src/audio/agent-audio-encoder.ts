@@ -6,6 +6,7 @@ import { Encoder } from '@evan/opus';
 import type { Codec } from '../protocol/messages.js';
 import { encodeALaw, encodeMuLaw } from './g711.js';
 import { Resampler } from './resampler.js';
+import { floatToPcm16 } from './wav.js';
 
 export interface AgentAudioEncoderOptions {
   codec: Codec;
@@ -124,8 +125,7 @@ function frameEncoder(options: AgentAudioEncoderOptions): FrameEncoder {
       const pcm = new Int16Array((options.sampleRateHz * options.frameMs) / 1000);
       return {
         encode(frame) {
-          floatToInt16(frame, pcm);
-          return encoder.encode(pcm);
+          return encoder.encode(floatToPcm16(frame, pcm));
         },
         reset: () => encoder.reset(),
       };
@@ -133,21 +133,11 @@ function frameEncoder(options: AgentAudioEncoderOptions): FrameEncoder {
   }
 }
 
-function floatToInt16(samples: Float32Array, out: Int16Array): void {
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i]!;
-    // NaN fails both tests and becomes 0.
-    const v = s > 1 ? 1 : s < -1 ? -1 : s === s ? s : 0;
-    out[i] = v < 0 ? Math.round(v * 32768) : Math.round(v * 32767);
-  }
-}
-
 /** Float samples to little-endian PCM16 bytes. */
 export function encodePcm16(samples: Float32Array): Uint8Array {
   const out = new Uint8Array(samples.length * 2);
   const view = new DataView(out.buffer);
-  const pcm = new Int16Array(samples.length);
-  floatToInt16(samples, pcm);
+  const pcm = floatToPcm16(samples);
   for (let i = 0; i < pcm.length; i++) view.setInt16(2 * i, pcm[i]!, true);
   return out;
 }

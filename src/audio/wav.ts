@@ -116,9 +116,14 @@ function decodeInterleaved(
   return { samples: out, encoding: 'pcm' };
 }
 
-/** Converts float samples to little-endian 16-bit PCM, clipping and mapping NaN to 0. */
-export function floatToPcm16(samples: Float32Array): Int16Array {
-  const out = new Int16Array(samples.length);
+/**
+ * Converts float samples to 16-bit PCM, clipping to [-1, 1] (-1 is -32768, 1 is 32767) and mapping
+ * NaN and +/-Inf to 0. Writes into `out` when given (it must hold `samples.length` values).
+ */
+export function floatToPcm16(
+  samples: Float32Array,
+  out: Int16Array = new Int16Array(samples.length),
+): Int16Array {
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i]!;
     const v = Number.isFinite(s) ? Math.max(-1, Math.min(1, s)) : 0;
@@ -149,7 +154,7 @@ export function encodeWav(channels: Float32Array[], sampleRateHz: number): Uint8
   view.setUint16(34, 16, true);
   write(36, 'data');
   view.setUint32(40, dataBytes, true);
-  const pcm = channels.map(floatToPcm16);
+  const pcm = channels.map((c) => floatToPcm16(c));
   for (let i = 0; i < frames; i++) {
     for (let c = 0; c < count; c++) view.setInt16(44 + (i * count + c) * 2, pcm[c]![i]!, true);
   }

@@ -11,11 +11,11 @@ import { firstValueFrom, filter, toArray } from 'rxjs';
 import { silentLogger } from '../../src/log/logger.js';
 import { createSession } from '../../src/pipeline/session.js';
 import type { Engines } from '../../src/pipeline/types.js';
-import type { SessionStartMessage } from '../../src/protocol/messages.js';
 import type { UndertoneConfig } from '../../src/config/schema.js';
 import { describeWithSharedAudio, sharedAudio } from '../helpers/shared-audio.js';
 import { RecordingLlm, TtsTestDouble } from '../pipeline/engine-test-doubles.js';
 import {
+  agentStart,
   createRealEngines,
   readWav16k,
   RealtimeCaller,
@@ -26,13 +26,6 @@ import {
 
 // Partial transcripts are off: they are not needed here, and their decodes on a busy 2-core
 // machine would only delay the VAD the barge-in decisions wait on.
-const start: SessionStartMessage = {
-  type: 'session.start',
-  version: 1,
-  mode: 'agent',
-  audio: { codec: 'pcm16', sampleRateHz: 16000, channels: 1, frameMs: 20 },
-};
-
 describeWithSharedAudio('barge-in with real engines, in real time', () => {
   const config = testConfig({ 'asr.partialIntervalMs': 0, 'llm.maxTokens': 160 });
   let engines: RealEngines;
@@ -52,7 +45,7 @@ describeWithSharedAudio('barge-in with real engines, in real time', () => {
   function open(cfg: UndertoneConfig = config, overrides: Partial<Engines> = {}) {
     const sink = new RecordingSink();
     const llm = new RecordingLlm(engines.llm!);
-    const session = createSession(start, {
+    const session = createSession(agentStart, {
       config: cfg,
       engines: { ...engines, llm, ...overrides },
       log: silentLogger,
@@ -198,7 +191,7 @@ describeWithSharedAudio('echo of the agent in the caller stream, real engines', 
   async function call(cfg: UndertoneConfig, overlay?: Float32Array) {
     const sink = new RecordingSink();
     const tts = new TtsTestDouble({ voice, msPerChar: 30, chunkMs: 20 });
-    const session = createSession(start, {
+    const session = createSession(agentStart, {
       config: cfg,
       engines: { ...engines, tts },
       log: silentLogger,

@@ -10,9 +10,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { serveCommand } from '../../src/cli/serve.js';
 import type { RunningServer } from '../../src/gateway/server.js';
 import { hasSharedAudio, sharedAudio } from '../helpers/shared-audio.js';
+import { startInProcessServer, type InProcessServer } from './loadtest-server.js';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { buildBrowserSdk } from '../../client-sdk/scripts/build-browser.mjs';
 
@@ -49,9 +49,8 @@ if (process.env.UNDERTONE_REQUIRE_BROWSER === '1' && !existsSync(CHROMIUM)) {
 describeBrowser(
   `demo page in headless Chromium${skipReason ? ` [skipped: ${skipReason}]` : ''}`,
   () => {
+    let running: InProcessServer;
     let server: RunningServer;
-    let stopServer: () => void;
-    let served: Promise<number>;
     let browser: Browser;
     let page: Page;
     const consoleLines: string[] = [];
@@ -59,21 +58,8 @@ describeBrowser(
 
     beforeAll(async () => {
       buildBrowserSdk();
-      let ready!: (s: RunningServer) => void;
-      const isReady = new Promise<RunningServer>((resolve) => (ready = resolve));
-      const stop = new Promise<void>((resolve) => (stopServer = resolve));
-      served = serveCommand(
-        ['--host', '127.0.0.1', '--port', '0', '--models', 'fixtures', '--log-level', 'silent'],
-        {
-          stop,
-          onReady: ready,
-          env: {},
-        },
-      );
-      server = await Promise.race([
-        isReady,
-        served.then((code) => Promise.reject(new Error(`serve exited ${code}`))),
-      ]);
+      running = await startInProcessServer([], { fixturesDir: 'models/fixtures' });
+      server = running.server;
 
       const { chromium } = await import('playwright-core');
       browser = await chromium.launch({
@@ -101,8 +87,7 @@ describeBrowser(
 
     afterAll(async () => {
       await browser?.close();
-      stopServer?.();
-      await served;
+      await running?.stop();
     });
 
     it('turns microphone speech into a transcript and plays the agent reply', async () => {

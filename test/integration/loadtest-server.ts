@@ -1,7 +1,8 @@
 /**
- * An in-process `undertone serve` on fixture models for the load tester's integration tests, so
- * they always run today's sources (no build step). Server and clients share this process: RSS
- * readings cover both, which is fine for checks that compare readings of the same process.
+ * An in-process `undertone serve` on fixture models for integration tests (the load tester's, the
+ * browser demo's, the client SDK's), so they always run today's sources (no build step). Server and
+ * clients share this process: RSS readings cover both, which is fine for checks that compare
+ * readings of the same process.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,9 +17,18 @@ export interface InProcessServer {
   stop(): Promise<number>;
 }
 
+export interface InProcessServerOptions {
+  /** Where fixture models are generated (default: a fresh temporary folder). */
+  fixturesDir?: string;
+}
+
 /** Starts a server on port 0 with `sets` (`server.resumeGraceMs=0`, ...) and waits until ready. */
-export async function startInProcessServer(sets: string[] = []): Promise<InProcessServer> {
-  const fixturesDir = mkdtempSync(join(tmpdir(), 'undertone-loadtest-fixtures-'));
+export async function startInProcessServer(
+  sets: string[] = [],
+  options: InProcessServerOptions = {},
+): Promise<InProcessServer> {
+  const fixturesDir =
+    options.fixturesDir ?? mkdtempSync(join(tmpdir(), 'undertone-loadtest-fixtures-'));
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   let ready!: (server: RunningServer) => void;

@@ -11,6 +11,7 @@ import { createSession } from '../../src/pipeline/session.js';
 import type { ServerEvent, SessionStartMessage } from '../../src/protocol/messages.js';
 import { describeWithSharedAudio, sharedAudio } from '../helpers/shared-audio.js';
 import {
+  agentStart,
   createRealEngines,
   feed,
   isType,
@@ -21,10 +22,7 @@ import {
 } from '../pipeline/session-test-helpers.js';
 
 const start: SessionStartMessage = {
-  type: 'session.start',
-  version: 1,
-  mode: 'agent',
-  audio: { codec: 'pcm16', sampleRateHz: 16000, channels: 1, frameMs: 20 },
+  ...agentStart,
   output: { codec: 'opus', sampleRateHz: 48000 },
 };
 

@@ -13,7 +13,11 @@ import { LlamaCppEngine } from '../../src/llm/engines/llama-cpp.js';
 import { TransformersLocalEngine } from '../../src/llm/engines/transformers-local.js';
 import { TransformersTtsEngine } from '../../src/tts/engines/transformers-tts.js';
 import { ensureFixtures } from '../../src/models/fixtures/index.js';
-import type { ServerEvent, ServerEventType } from '../../src/protocol/messages.js';
+import type {
+  ServerEvent,
+  ServerEventType,
+  SessionStartMessage,
+} from '../../src/protocol/messages.js';
 import type {
   AgentAudioFrame,
   Engines,
@@ -21,6 +25,17 @@ import type {
   VoiceSession,
 } from '../../src/pipeline/types.js';
 import { SHARED_MODELS_DIR } from '../helpers/shared-audio.js';
+
+/** `session.start` for an agent on 16 kHz mono PCM16 in 20 ms frames. */
+export const agentStart: SessionStartMessage = {
+  type: 'session.start',
+  version: 1,
+  mode: 'agent',
+  audio: { codec: 'pcm16', sampleRateHz: 16000, channels: 1, frameMs: 20 },
+};
+
+/** `session.start` for transcribe mode on 16 kHz mono PCM16 in 20 ms frames. */
+export const transcribeStart: SessionStartMessage = { ...agentStart, mode: 'transcribe' };
 
 export function testConfig(
   overrides: Record<string, string | number | boolean> = {},

@@ -12,25 +12,19 @@ import { parseWav } from '../../src/audio/wav.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createSession } from '../../src/pipeline/session.js';
 import { metrics } from '../../src/metrics/metrics.js';
-import type { SessionStartMessage } from '../../src/protocol/messages.js';
 import type { EmotionObserverFactory, EmotionResult } from '../../src/pipeline/stage-ports.js';
 import { describeWithSharedAudio, sharedAudio } from '../helpers/shared-audio.js';
 import { LlmTestDouble, TtsTestDouble } from './engine-test-doubles.js';
 import {
+  agentStart,
   createRealEngines,
   feed,
   readWav16k,
   RecordingSink,
   testConfig,
+  transcribeStart,
   type RealEngines,
 } from './session-test-helpers.js';
-
-const pcmStart: SessionStartMessage = {
-  type: 'session.start',
-  version: 1,
-  mode: 'transcribe',
-  audio: { codec: 'pcm16', sampleRateHz: 16000, channels: 1, frameMs: 20 },
-};
 
 describeWithSharedAudio('createSession', () => {
   const config = testConfig();
@@ -43,7 +37,7 @@ describeWithSharedAudio('createSession', () => {
 
   it('emits session.started at creation and answers ping with pong', async () => {
     const sink = new RecordingSink();
-    const session = createSession(pcmStart, { config, engines, log: silentLogger, sink });
+    const session = createSession(transcribeStart, { config, engines, log: silentLogger, sink });
     expect(sink.events[0]).toMatchObject({
       type: 'session.started',
       mode: 'transcribe',
@@ -79,7 +73,7 @@ describeWithSharedAudio('createSession', () => {
     const sink = new RecordingSink();
     const session = createSession(
       {
-        ...pcmStart,
+        ...transcribeStart,
         audio: { codec: 'mulaw', sampleRateHz: 8000, channels: 2, frameMs: 20 },
         channelLayout: 'separate',
         channelRoles: ['agent', 'customer'],
@@ -124,7 +118,7 @@ describeWithSharedAudio('createSession', () => {
   it('batches prosody frames by prosodyIntervalMs and follows session.update', async () => {
     const sink = new RecordingSink();
     const session = createSession(
-      { ...pcmStart, prosodyIntervalMs: 200 },
+      { ...transcribeStart, prosodyIntervalMs: 200 },
       { config, engines, log: silentLogger, sink },
     );
     const speech = readWav16k(sharedAudio('speech/cmuarctic_aew_a0001.wav'));
@@ -146,7 +140,10 @@ describeWithSharedAudio('createSession', () => {
   it('reports undecodable frames as recoverable coded errors and goes on', async () => {
     const sink = new RecordingSink();
     const session = createSession(
-      { ...pcmStart, audio: { codec: 'opus', sampleRateHz: 48000, channels: 1, frameMs: 20 } },
+      {
+        ...transcribeStart,
+        audio: { codec: 'opus', sampleRateHz: 48000, channels: 1, frameMs: 20 },
+      },
       { config, engines, log: silentLogger, sink },
     );
     const counted = async (metric: {
@@ -167,7 +164,12 @@ describeWithSharedAudio('createSession', () => {
 
   it('replays events missed while detached to the new sink', async () => {
     const first = new RecordingSink();
-    const session = createSession(pcmStart, { config, engines, log: silentLogger, sink: first });
+    const session = createSession(transcribeStart, {
+      config,
+      engines,
+      log: silentLogger,
+      sink: first,
+    });
     session.detach();
     session.handleMessage({ type: 'ping', id: 1, clientTimeMs: 0 });
     expect(first.of('pong')).toHaveLength(0);
@@ -180,19 +182,16 @@ describeWithSharedAudio('createSession', () => {
 
   it('ends mid-reply: the reply is cancelled (session-end) before session.ended', async () => {
     const sink = new RecordingSink();
-    const session = createSession(
-      { ...pcmStart, mode: 'agent' },
-      {
-        config,
-        engines: {
-          ...engines,
-          llm: new LlmTestDouble({ reply: 'A long reply. '.repeat(20) }),
-          tts: new TtsTestDouble(),
-        },
-        log: silentLogger,
-        sink,
+    const session = createSession(agentStart, {
+      config,
+      engines: {
+        ...engines,
+        llm: new LlmTestDouble({ reply: 'A long reply. '.repeat(20) }),
+        tts: new TtsTestDouble(),
       },
-    );
+      log: silentLogger,
+      sink,
+    });
     session.handleMessage({ type: 'input.text', text: 'hello' });
     await sink.waitFor(
       () => sink.audioFrames.length > 0 && session.turnState === 'agent-speaking',
@@ -234,7 +233,13 @@ describeWithSharedAudio('createSession', () => {
       };
     };
     const sink = new RecordingSink();
-    const session = createSession(pcmStart, { config, engines, log: silentLogger, sink, emotion });
+    const session = createSession(transcribeStart, {
+      config,
+      engines,
+      log: silentLogger,
+      sink,
+      emotion,
+    });
     const speech = readWav16k(sharedAudio('speech/cmuarctic_aew_a0001.wav'));
     await feed(session, speech);
     await session.end('done');
@@ -250,7 +255,7 @@ describeWithSharedAudio('createSession', () => {
     });
 
     seen.length = 0;
-    const quiet = createSession(pcmStart, {
+    const quiet = createSession(transcribeStart, {
       config,
       engines,
       log: silentLogger,
@@ -265,10 +270,12 @@ describeWithSharedAudio('createSession', () => {
 
   it('runs as transcribe, with a coded error, when agent mode has no LLM or TTS', async () => {
     const sink = new RecordingSink();
-    const session = createSession(
-      { ...pcmStart, mode: 'agent' },
-      { config, engines: { vad: engines.vad, asr: engines.asr }, log: silentLogger, sink },
-    );
+    const session = createSession(agentStart, {
+      config,
+      engines: { vad: engines.vad, asr: engines.asr },
+      log: silentLogger,
+      sink,
+    });
     expect(session.mode).toBe('transcribe');
     expect(sink.of('error')[0]).toMatchObject({ code: 'UT_ERR_MODE_NOT_SUPPORTED' });
     await session.end('done');

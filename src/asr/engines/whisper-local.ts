@@ -16,13 +16,7 @@
  *   probability of the chosen tokens, and the gzip compression ratio of the text.
  */
 import { isAbsolute } from 'node:path';
-import {
-  LogitsProcessor,
-  LogitsProcessorList,
-  Tensor,
-  cat,
-  pipeline,
-} from '@huggingface/transformers';
+import { LogitsProcessorList, Tensor, cat, pipeline } from '@huggingface/transformers';
 import { UndertoneError } from '../../errors/undertone-error.js';
 import {
   modelMissingError,
@@ -33,6 +27,7 @@ import {
 } from '../../models/transformers-runtime.js';
 import { ERROR_CODES } from '../../protocol/error-codes.js';
 import { compressionRatio } from '../transcript-filter.js';
+import { LogprobObserver, noSpeechProbs, tokenId } from './whisper-scores.js';
 import type { AsrBatchRequest, AsrEngine, AsrOptions, AsrResult } from '../types.js';
 
 export interface WhisperLocalOptions extends LocalModelOptions {
@@ -90,57 +85,6 @@ async function load(options: WhisperLocalOptions): Promise<LoadedWhisper> {
     return out;
   };
   return entry;
-}
-
-function tokenId(tokenizer: any, token: string): number | undefined {
-  const id = tokenizer.convert_tokens_to_ids(token);
-  return typeof id === 'number' ? id : undefined;
-}
-
-function noSpeechProbs(logits: Tensor, sotIndex: number, tokenIdx: number): number[] {
-  const [batch, length, vocab] = logits.dims as [number, number, number];
-  const data = logits.data as Float32Array;
-  const position = Math.min(sotIndex, length - 1);
-  const out: number[] = [];
-  for (let b = 0; b < batch; b++) {
-    const row = data.subarray((b * length + position) * vocab, (b * length + position + 1) * vocab);
-    out.push(Math.exp(row[tokenIdx]! - logSumExp(row)));
-  }
-  return out;
-}
-
-function logSumExp(row: Float32Array): number {
-  let max = -Infinity;
-  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
-  if (max === -Infinity) return -Infinity;
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i]! - max);
-  return max + Math.log(sum);
-}
-
-/** Sums the log probability of each row's chosen (greedy) token, step by step, until its EOS. */
-class LogprobObserver extends LogitsProcessor {
-  sums: number[] = [];
-  counts: number[] = [];
-
-  constructor(private readonly eosId: number) {
-    super();
-  }
-
-  override _call(inputIds: bigint[][], logits: Tensor): Tensor {
-    const [batch, vocab] = [logits.dims[0]!, logits.dims.at(-1)!];
-    const data = logits.data as Float32Array;
-    for (let b = 0; b < batch; b++) {
-      const row = inputIds[b]!;
-      if (this.counts[b] !== undefined && Number(row.at(-1)) === this.eosId) continue;
-      const values = data.subarray(b * vocab, (b + 1) * vocab);
-      let max = -Infinity;
-      for (let i = 0; i < vocab; i++) if (values[i]! > max) max = values[i]!;
-      this.sums[b] = (this.sums[b] ?? 0) + (max - logSumExp(values));
-      this.counts[b] = (this.counts[b] ?? 0) + 1;
-    }
-    return logits;
-  }
 }
 
 /** A validated request: its language (named or detected) and, after detection, its encoding. */
