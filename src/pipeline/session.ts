@@ -39,6 +39,7 @@ import { metrics } from '../metrics/metrics.js';
 import { CallMetrics, customerTrackOf } from '../emotion/call-metrics.js';
 import { EchoGuard } from './echo-guard.js';
 import { ErrorThrottle } from './error-throttle.js';
+import type { EmotionContext } from '../llm/conversation-history.js';
 import { EventOutbox } from './event-outbox.js';
 import type { SessionOutput, TurnSignal } from './session-output.js';
 import { SessionStats } from './session-stats.js';
@@ -82,6 +83,8 @@ class Session implements VoiceSession {
   private readonly log: Logger;
   private readonly decoder: AudioInput;
   private readonly codec: string;
+  /** The caller's latest confident emotion (track 0), given to the LLM with the user turn. */
+  private callerEmotion?: EmotionContext;
   /** Talk ratio, talk-over and silence of a transcribe (call-center) session. */
   private readonly callMetrics?: CallMetrics;
 
@@ -206,7 +209,7 @@ class Session implements VoiceSession {
               llm: engines.llm!,
               tts: engines.tts!,
               encoder: stages.agentEncoder(ctx, output),
-              conversation: stages.conversation(ctx, engines.llm!),
+              conversation: stages.conversation(ctx, engines.llm!, () => this.callerEmotion),
               log,
               echoGuard,
               inboundPositionAt: (wallMs) => this.stats.inboundPositionAt(wallMs),
@@ -348,6 +351,15 @@ class Session implements VoiceSession {
     }
     if (out.kind !== 'event') return;
     this.outbox.emit(out.body, out.timeMs ?? this.stats.audioMs);
+    const body = out.body;
+    if ((body.type === 'emotion.final' || body.type === 'emotion.update') && body.track === 0) {
+      const top = body.tags.find((t) => t.label !== 'uncertain');
+      // Arousal goes from the protocol's -1..1 to the history note's 0..1.
+      this.callerEmotion =
+        body.uncertain || !top
+          ? undefined
+          : { label: top.label, arousal: (body.arousal + 1) / 2, valence: body.valence };
+    }
     if (this.callMetrics) {
       this.callMetrics.observe(out.body);
       const nowMs = this.stats.audioMs;

@@ -8,7 +8,11 @@ import type { AsrEngine } from '../asr/types.js';
 import { createAgentAudioEncoder } from '../audio/agent-audio-encoder.js';
 import { AudioInput } from '../audio/audio-input.js';
 import { ProsodyTracker } from '../prosody/prosody-tracker.js';
-import { ConversationHistory } from '../llm/conversation-history.js';
+import {
+  ConversationHistory,
+  formatEmotionNote,
+  type EmotionContext,
+} from '../llm/conversation-history.js';
 import type { ChatMessage, LlmEngine } from '../llm/types.js';
 import type { ConversationPort, StageContext, StageFactories } from './stage-ports.js';
 
@@ -33,19 +37,27 @@ export function sharedAsrScheduler(engine: AsrEngine, ctx: StageContext): AsrSch
 }
 
 /** Wraps `ConversationHistory` (token budget, system prompt) as the pipeline's port. */
-export function conversationFor(ctx: StageContext, llm: LlmEngine): ConversationPort {
+export function conversationFor(
+  ctx: StageContext,
+  llm: LlmEngine,
+  callerEmotion: () => EmotionContext | undefined = () => undefined,
+): ConversationPort {
   const history = new ConversationHistory({
     systemPrompt: ctx.config.llm.systemPrompt,
     historyTokens: ctx.config.llm.historyTokens,
     countTokens: (text) => llm.countTokens(text),
   });
+  // The emotion noted in a turn's prompt is the one kept with it in the history.
+  let promptEmotion: EmotionContext | undefined;
   return {
-    prompt: (userText: string): ChatMessage[] => [
-      ...history.messages(),
-      { role: 'user', content: userText },
-    ],
+    prompt: (userText: string): ChatMessage[] => {
+      promptEmotion = callerEmotion();
+      const note = promptEmotion ? ` ${formatEmotionNote(promptEmotion)}` : '';
+      return [...history.messages(), { role: 'user', content: `${userText}${note}` }];
+    },
     add(userText, assistantText) {
-      history.addUser(userText);
+      history.addUser(userText, promptEmotion);
+      promptEmotion = undefined;
       if (assistantText.trim()) history.addAssistant(assistantText.trim());
     },
     get messages() {

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { UndertoneConfig } from '../config/schema.js';
 import type { ChatMessage, LlmEngine } from '../llm/types.js';
+import type { EmotionContext } from '../llm/conversation-history.js';
 import type { AsrEngine } from '../asr/types.js';
 import type { AgentAudioEncoder } from '../audio/agent-audio-encoder.js';
 import type { AudioInput } from '../audio/audio-input.js';
@@ -51,7 +52,12 @@ export interface StageFactories {
   /** `asr` is the process's engine; the factory puts the shared scheduler in front of it. */
   transcriber(ctx: StageContext, track: TrackInfo, asr: AsrEngine): StreamingTranscriber;
   agentEncoder(ctx: StageContext, output: OutputFormat): AgentAudioEncoder;
-  conversation(ctx: StageContext, llm: LlmEngine): ConversationPort;
+  /** `callerEmotion` gives the caller's latest confident emotion, noted in the user turn. */
+  conversation(
+    ctx: StageContext,
+    llm: LlmEngine,
+    callerEmotion?: () => EmotionContext | undefined,
+  ): ConversationPort;
 }
 
 // The emotion stage's hook types live with the stage (a stage never imports pipeline/).

@@ -268,6 +268,48 @@ describeWithSharedAudio('createSession', () => {
     expect(seen).toEqual([]);
   });
 
+  it("gives the LLM the caller's confident emotion with the user turn", async () => {
+    const emotion: EmotionObserverFactory = () => {
+      const results = new Subject<EmotionResult>();
+      return {
+        prosody: () => {},
+        speechStarted: () => {},
+        partial: () => {},
+        final: (segmentId) =>
+          results.next({
+            type: 'emotion.final',
+            segmentId,
+            tags: [{ label: 'frustrated', score: 0.8 }],
+            arousal: 0.4,
+            valence: -0.6,
+            uncertain: false,
+            evidence: { voice: {}, textValence: -0.6 },
+          }),
+        results,
+        close: () => results.complete(),
+      };
+    };
+    const llm = new LlmTestDouble({ reply: 'I understand.' });
+    const sink = new RecordingSink();
+    const session = createSession(agentStart, {
+      config,
+      engines: { ...engines, llm, tts: new TtsTestDouble() },
+      log: silentLogger,
+      sink,
+      emotion,
+    });
+    const speech = readWav16k(sharedAudio('speech/cmuarctic_aew_a0001.wav'));
+    const withSilence = new Float32Array(speech.length + 16_000); // 1 s closes the segment
+    withSilence.set(speech);
+    await feed(session, withSilence);
+    await sink.waitFor(() => llm.calls.length > 0, 20_000);
+    await session.end('done');
+
+    const user = llm.calls[0]!.messages.at(-1)!;
+    expect(user.role).toBe('user');
+    expect(user.content).toMatch(/\(caller sounds frustrated, arousal 0\.7, valence -0\.6\)$/);
+  });
+
   it('runs as transcribe, with a coded error, when agent mode has no LLM or TTS', async () => {
     const sink = new RecordingSink();
     const session = createSession(agentStart, {
