@@ -183,7 +183,7 @@ class Session implements VoiceSession {
           track: index,
           role,
           sessionPrefix: this.id.slice(4, 10),
-          createVad: (options) => engines.vad.createStream(options),
+          createVad: (options, trackLog) => engines.vad.createStream(options, trackLog),
           vadOptions: {},
           prosody: stages.prosody(ctx, { index, role }),
           transcriber: stages.transcriber(ctx, { index, role }, engines.asr),

@@ -27,7 +27,7 @@ export interface TrackDeps {
   track: number;
   role?: string;
   sessionPrefix: string;
-  createVad: (options: Partial<VadOptions>) => VadStream;
+  createVad: (options: Partial<VadOptions>, log: Logger) => VadStream;
   vadOptions: Partial<VadOptions>;
   prosody?: ProsodyPort;
   transcriber: StreamingTranscriber;
@@ -42,7 +42,7 @@ export function trackPipeline(deps: TrackDeps): OperatorFunction<Float32Array, S
   return (audio$) =>
     new Observable<SessionOutput>((subscriber) => {
       const { track, role, transcriber, settings, log } = deps;
-      const vad = deps.createVad(deps.vadOptions);
+      const vad = deps.createVad(deps.vadOptions, deps.log);
       let positionMs = 0;
       let segmentCount = 0;
       let openSegment: string | undefined;

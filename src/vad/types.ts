@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { Logger } from 'pino';
 
 /** Segmenter settings; see `config/schema.ts` (`vad.*`) for defaults. */
 export interface VadOptions {
@@ -36,6 +37,7 @@ export interface VadStream {
 
 /** The shared model of a process: one ONNX session, windows batched across streams. */
 export interface VadEngine {
-  createStream(options?: Partial<VadOptions>): VadStream;
+  /** `log`: the session's logger, so a stream's warnings carry its session id. */
+  createStream(options?: Partial<VadOptions>, log?: Logger): VadStream;
   close(): Promise<void>;
 }

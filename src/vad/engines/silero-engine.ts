@@ -66,10 +66,10 @@ export class SileroVadEngine implements VadEngine {
     this.log = (options.logger ?? silentLogger).child({ stage: 'vad' });
   }
 
-  createStream(options: Partial<SegmenterOptions> = {}): SileroVadStream {
+  createStream(options: Partial<SegmenterOptions> = {}, log?: Logger): SileroVadStream {
     if (this.closed) throw new UndertoneError(ERROR_CODES.internal, 'VAD engine is closed');
     const segmenter = new Segmenter({ ...this.options.defaults, ...options });
-    const stream = new SileroVadStream(this, segmenter);
+    const stream = new SileroVadStream(this, segmenter, log?.child({ stage: 'vad' }) ?? this.log);
     this.streams.add(stream);
     return stream;
   }
@@ -91,8 +91,8 @@ export class SileroVadEngine implements VadEngine {
   }
 
   /** A stream's windows pile up: inference is slower than its audio arrives. */
-  reportLag(pendingWindows: number): void {
-    this.log.warn({ lagMs: pendingWindows * 32, streams: this.streams.size }, 'vad behind input');
+  reportLag(pendingWindows: number, log: Logger = this.log): void {
+    log.warn({ lagMs: pendingWindows * 32, streams: this.streams.size }, 'vad behind input');
   }
 
   forget(stream: SileroVadStream): void {
@@ -165,6 +165,7 @@ export class SileroVadStream implements VadStream {
   constructor(
     private readonly engine: SileroVadEngine,
     private readonly segmenter: Segmenter,
+    private readonly log: Logger,
   ) {}
 
   get positionMs(): number {
@@ -247,7 +248,8 @@ export class SileroVadStream implements VadStream {
     // The next input starts with the last 64 samples of this window.
     this.filling.set(full.subarray(SILERO_INPUT_SAMPLES - SILERO_CONTEXT_SAMPLES));
     this.fillingLength = 0;
-    if (this.windows.length === LAG_WARN_WINDOWS) this.engine.reportLag(this.windows.length);
+    if (this.windows.length === LAG_WARN_WINDOWS)
+      this.engine.reportLag(this.windows.length, this.log);
     this.engine.wake(this);
   }
 
