@@ -58,7 +58,8 @@ async function talk() {
   const encoder = await createBrowserEncoder({
     prefer: encoderPreference,
     onPacket: (p) => (client.state === 'live' ? client.sendAudio(p.payload, p) : packets.push(p)),
-    onError: fail,
+    // After a hang-up the encoder is closed: its late errors are not this call's failure.
+    onError: (err) => (call?.encoder === encoder ? fail(err) : undefined),
   });
   call = { client, encoder };
   window.undertoneDemo.encoder = { kind: encoder.kind, format: encoder.format };
@@ -73,7 +74,10 @@ async function talk() {
   await player.start();
   call.mic = await startMicCapture({
     sampleRateHz: encoder.format.sampleRateHz,
-    onFrame: (samples, captureTimeMs) => encoder.encode(samples, captureTimeMs),
+    // The worklet may still post a frame or two after a hang-up closed the encoder: drop them.
+    onFrame: (samples, captureTimeMs) => {
+      if (call?.encoder === encoder) encoder.encode(samples, captureTimeMs);
+    },
   });
 
   const started = await client.start({

@@ -126,10 +126,20 @@ describeBrowser(
       );
       if (encoder?.kind === 'webcodecs') expect(wasmRequests).toEqual([]);
 
-      await page.click('#talk');
-      await page.waitForSelector('#status[data-state="idle"]', { timeout: 20_000 });
+      await hangUp();
       expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
     });
+
+    /** Clicks hang up and waits for the page to be idle; a failure says what the page showed. */
+    async function hangUp(): Promise<void> {
+      await page.click('#talk');
+      await page
+        .waitForSelector('#status[data-state="idle"]', { timeout: 20_000 })
+        .catch(async (err: Error) => {
+          const status = await page.textContent('#status');
+          throw new Error(`${err.message}\nstatus: ${status}\n${consoleLines.join('\n')}`);
+        });
+    }
 
     it('sends Opus from the WebAssembly encoder when forced (?encoder=wasm)', async () => {
       const opusFrames = await counter(server.url, 'undertone_frames_total', 'codec="opus"');
@@ -165,8 +175,7 @@ describeBrowser(
         opusErrors,
       );
 
-      await page.click('#talk');
-      await page.waitForSelector('#status[data-state="idle"]', { timeout: 20_000 });
+      await hangUp();
       expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
     });
   },
