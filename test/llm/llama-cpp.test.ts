@@ -105,8 +105,9 @@ describeWithSharedModels('LlamaCppEngine on stories260K', () => {
   });
 
   it('drops a waiting generation when its signal aborts', async () => {
-    const first = engine.generate(STORY, { maxTokens: 50 })[Symbol.asyncIterator]();
-    await first.next(); // holds the only sequence
+    // Long enough to hold the only sequence for the whole test; ended below.
+    const first = engine.generate(STORY, { maxTokens: 5000 })[Symbol.asyncIterator]();
+    await first.next();
     const controller = new AbortController();
     const waiting = (async () => {
       const pieces: string[] = [];
@@ -114,7 +115,10 @@ describeWithSharedModels('LlamaCppEngine on stories260K', () => {
         pieces.push(piece);
       return pieces;
     })();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Wait until the second generation queues for the sequence (no fixed sleep).
+    for (let i = 0; i < 500 && engine.stats().waiting === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     expect(engine.stats().waiting).toBe(1);
     controller.abort();
     expect(await waiting).toEqual([]);

@@ -210,8 +210,10 @@ describe('turnPipeline', () => {
     h.signals.next({ type: 'playback', responseId, playedMs: 100 });
     h.windows(320, 0.9);
     const cancelled = h.of('response.cancelled')[0]!;
+    // The reported position, carried forward by the time since the report (so not a fixed
+    // number), and never past what was sent.
     expect(cancelled.playedMs).toBeGreaterThanOrEqual(100);
-    expect(cancelled.playedMs).toBeLessThan(160);
+    expect(cancelled.playedMs).toBeLessThanOrEqual(h.audio(responseId).length * 20);
   });
 
   it('lets a burst shorter than bargeInMinMs pass and finishes the reply', async () => {
@@ -229,7 +231,8 @@ describe('turnPipeline', () => {
   });
 
   it('stops a reply interrupted before any audio and merges its unheard turn into the next', async () => {
-    const llm = new LlmTestDouble({ reply: 'Reply text.', firstTokenDelayMs: 300 });
+    // The first token is far off, so the second utterance surely lands before any audio.
+    const llm = new LlmTestDouble({ reply: 'Reply text.', firstTokenDelayMs: 1500 });
     h = new Harness(llm, new TtsTestDouble({ msPerChar: 20 }));
     h.utterance('he was not an ill disposed young man');
     await sleep(20);
